@@ -1,0 +1,580 @@
+//! Rewrites a MediaPipe `.tflite` flatbuffer into one that `tract-tflite` 0.23.9 loads and runs
+//! correctly. Three things in these models trip it up (see docs/models.md):
+//!
+//! 1. `DEQUANTIZE` of fp16 constants is unsupported: we fold it, giving the output tensor an f32
+//!    buffer with the converted values and dropping the op.
+//! 2. `PRELU` is unsupported: we expand it to `MAXIMUM(x, 0) + alpha * MINIMUM(x, 0)`.
+//! 3. Float `MEAN` is translated with an integer-rounding scale (1/N rounds to 0 or 1): we expand
+//!    it to `SUM` followed by a `MUL` with the exact f32 constant 1/N.
+//!
+//! Everything else is copied table by table through the schema tract itself ships
+//! (`tract_tflite::tflite`). Options of operators we have not met are refused with a clear error
+//! rather than copied wrongly.
+
+use flatbuffers::{FlatBufferBuilder, ForwardsUOffset, Vector, WIPOffset};
+use tract_tflite::tflite::{self as fb, BuiltinOperator, BuiltinOptions, TensorType};
+
+use crate::error::VisionError;
+
+/// A tensor in the rewritten graph, before serialisation.
+struct TensorSpec {
+    shape: Vec<i32>,
+    type_: TensorType,
+    buffer: u32,
+    name: String,
+}
+
+/// An operator in the rewritten graph: either one copied from the source (by index) or a new
+/// elementwise / reduction op we emit ourselves.
+enum OpSpec {
+    Copy {
+        source: usize,
+        inputs: Vec<i32>,
+        outputs: Vec<i32>,
+    },
+    New {
+        code: BuiltinOperator,
+        inputs: Vec<i32>,
+        outputs: Vec<i32>,
+        keep_dims: bool,
+    },
+}
+
+fn bad(msg: impl Into<String>) -> VisionError {
+    VisionError::ModelFormat(msg.into())
+}
+
+fn opcode_of(model: &fb::Model, op: &fb::Operator) -> Result<BuiltinOperator, VisionError> {
+    let codes = model
+        .operator_codes()
+        .ok_or_else(|| bad("no operator codes"))?;
+    let idx = op.opcode_index() as usize;
+    if idx >= codes.len() {
+        return Err(bad(format!("opcode index {idx} out of range")));
+    }
+    let code = codes.get(idx);
+    let deprecated = code.deprecated_builtin_code() as i32;
+    Ok(
+        if deprecated == BuiltinOperator::PLACEHOLDER_FOR_GREATER_OP_CODES.0 {
+            code.builtin_code()
+        } else {
+            BuiltinOperator(deprecated)
+        },
+    )
+}
+
+/// Rewrites `bytes` (a `.tflite` model) so that `tract-tflite` can run it. Pure function of its
+/// input: the same model always gives the same bytes.
+pub fn rewrite_for_tract(bytes: &[u8]) -> Result<Vec<u8>, VisionError> {
+    let model =
+        fb::root_as_model(bytes).map_err(|e| bad(format!("not a TFLite flatbuffer: {e}")))?;
+    let subgraphs = model.subgraphs().ok_or_else(|| bad("no subgraphs"))?;
+    if subgraphs.len() != 1 {
+        return Err(bad(format!(
+            "expected one subgraph, found {}",
+            subgraphs.len()
+        )));
+    }
+    let graph = subgraphs.get(0);
+    let src_tensors = graph.tensors().ok_or_else(|| bad("no tensors"))?;
+    let src_buffers = model.buffers().ok_or_else(|| bad("no buffers"))?;
+    let src_ops = graph.operators().ok_or_else(|| bad("no operators"))?;
+
+    let mut tensors: Vec<TensorSpec> = Vec::with_capacity(src_tensors.len());
+    for t in src_tensors.iter() {
+        if let Some(q) = t.quantization() {
+            if q.scale().is_some_and(|s| !s.is_empty()) {
+                return Err(bad(format!(
+                    "quantized tensor {:?} is not supported",
+                    t.name()
+                )));
+            }
+        }
+        tensors.push(TensorSpec {
+            shape: t.shape().map(|s| s.iter().collect()).unwrap_or_default(),
+            type_: t.type_(),
+            buffer: t.buffer(),
+            name: t.name().unwrap_or("").to_string(),
+        });
+    }
+    // Buffers: the source's, then new f32 constants appended after them.
+    let mut new_buffers: Vec<Vec<u8>> = Vec::new();
+    let base_buffers = src_buffers.len() as u32;
+    let add_buffer = |data: Vec<u8>, new_buffers: &mut Vec<Vec<u8>>| -> u32 {
+        new_buffers.push(data);
+        base_buffers + new_buffers.len() as u32 - 1
+    };
+    let add_tensor = |tensors: &mut Vec<TensorSpec>, spec: TensorSpec| -> i32 {
+        tensors.push(spec);
+        tensors.len() as i32 - 1
+    };
+
+    let mut ops: Vec<OpSpec> = Vec::with_capacity(src_ops.len());
+    for (i, op) in src_ops.iter().enumerate() {
+        let code = opcode_of(&model, &op)?;
+        let inputs: Vec<i32> = op.inputs().map(|v| v.iter().collect()).unwrap_or_default();
+        let outputs: Vec<i32> = op.outputs().map(|v| v.iter().collect()).unwrap_or_default();
+        let tensor = |ix: i32| -> Result<usize, VisionError> {
+            usize::try_from(ix)
+                .ok()
+                .filter(|&u| u < tensors.len())
+                .ok_or_else(|| bad(format!("op {i}: tensor index {ix} out of range")))
+        };
+        match code {
+            BuiltinOperator::DEQUANTIZE => {
+                let (&src, &dst) = inputs
+                    .first()
+                    .zip(outputs.first())
+                    .ok_or_else(|| bad("DEQUANTIZE arity"))?;
+                let (src, dst) = (tensor(src)?, tensor(dst)?);
+                if tensors[src].type_ != TensorType::FLOAT16 {
+                    return Err(bad(format!(
+                        "DEQUANTIZE of {:?} is not supported",
+                        tensors[src].type_
+                    )));
+                }
+                let buf = tensors[src].buffer as usize;
+                let data = (buf < src_buffers.len())
+                    .then(|| src_buffers.get(buf).data())
+                    .flatten()
+                    .ok_or_else(|| bad("DEQUANTIZE of a non-constant tensor"))?;
+                let f32_bytes: Vec<u8> = data
+                    .bytes()
+                    .chunks_exact(2)
+                    .flat_map(|c| {
+                        half::f16::from_le_bytes([c[0], c[1]])
+                            .to_f32()
+                            .to_le_bytes()
+                    })
+                    .collect();
+                tensors[dst].buffer = add_buffer(f32_bytes, &mut new_buffers);
+                tensors[dst].type_ = TensorType::FLOAT32;
+            }
+            BuiltinOperator::PRELU => {
+                let [x, alpha] = inputs[..] else {
+                    return Err(bad("PRELU arity"));
+                };
+                let out = *outputs.first().ok_or_else(|| bad("PRELU arity"))?;
+                let shape = tensors[tensor(out)?].shape.clone();
+                let name = tensors[tensor(out)?].name.clone();
+                let zero = add_buffer(0f32.to_le_bytes().to_vec(), &mut new_buffers);
+                let zero = add_tensor(
+                    &mut tensors,
+                    TensorSpec {
+                        shape: vec![],
+                        type_: TensorType::FLOAT32,
+                        buffer: zero,
+                        name: format!("{name}.zero"),
+                    },
+                );
+                let tmp = |suffix: &str, tensors: &mut Vec<TensorSpec>| {
+                    add_tensor(
+                        tensors,
+                        TensorSpec {
+                            shape: shape.clone(),
+                            type_: TensorType::FLOAT32,
+                            buffer: 0,
+                            name: format!("{name}.{suffix}"),
+                        },
+                    )
+                };
+                let pos = tmp("pos", &mut tensors);
+                let neg = tmp("neg", &mut tensors);
+                let scaled = tmp("neg_scaled", &mut tensors);
+                let new = |code, inputs: Vec<i32>, out: i32| OpSpec::New {
+                    code,
+                    inputs,
+                    outputs: vec![out],
+                    keep_dims: false,
+                };
+                ops.push(new(BuiltinOperator::MAXIMUM, vec![x, zero], pos));
+                ops.push(new(BuiltinOperator::MINIMUM, vec![x, zero], neg));
+                ops.push(new(BuiltinOperator::MUL, vec![neg, alpha], scaled));
+                ops.push(new(BuiltinOperator::ADD, vec![pos, scaled], out));
+            }
+            BuiltinOperator::MEAN => {
+                let [x, axes] = inputs[..] else {
+                    return Err(bad("MEAN arity"));
+                };
+                let out = *outputs.first().ok_or_else(|| bad("MEAN arity"))?;
+                let keep_dims = op
+                    .builtin_options_as_reducer_options()
+                    .is_some_and(|o| o.keep_dims());
+                let axes_buf = tensors[tensor(axes)?].buffer as usize;
+                let axes_data = (axes_buf < src_buffers.len())
+                    .then(|| src_buffers.get(axes_buf).data())
+                    .flatten()
+                    .ok_or_else(|| bad("MEAN with non-constant axes"))?;
+                let in_shape = &tensors[tensor(x)?].shape;
+                let mut count: i64 = 1;
+                for c in axes_data.bytes().chunks_exact(4) {
+                    let mut axis = i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64;
+                    if axis < 0 {
+                        axis += in_shape.len() as i64;
+                    }
+                    let dim = in_shape
+                        .get(axis as usize)
+                        .ok_or_else(|| bad("MEAN axis out of range"))?;
+                    count *= *dim as i64;
+                }
+                let shape = tensors[tensor(out)?].shape.clone();
+                let name = tensors[tensor(out)?].name.clone();
+                let sum = add_tensor(
+                    &mut tensors,
+                    TensorSpec {
+                        shape,
+                        type_: TensorType::FLOAT32,
+                        buffer: 0,
+                        name: format!("{name}.sum"),
+                    },
+                );
+                let scale = add_buffer(
+                    (1.0f32 / count as f32).to_le_bytes().to_vec(),
+                    &mut new_buffers,
+                );
+                let scale = add_tensor(
+                    &mut tensors,
+                    TensorSpec {
+                        shape: vec![],
+                        type_: TensorType::FLOAT32,
+                        buffer: scale,
+                        name: format!("{name}.inv_count"),
+                    },
+                );
+                ops.push(OpSpec::New {
+                    code: BuiltinOperator::SUM,
+                    inputs: vec![x, axes],
+                    outputs: vec![sum],
+                    keep_dims,
+                });
+                ops.push(OpSpec::New {
+                    code: BuiltinOperator::MUL,
+                    inputs: vec![sum, scale],
+                    outputs: vec![out],
+                    keep_dims: false,
+                });
+            }
+            _ => ops.push(OpSpec::Copy {
+                source: i,
+                inputs,
+                outputs,
+            }),
+        }
+    }
+
+    write_model(&model, &graph, &tensors, &ops, &new_buffers)
+}
+
+fn write_model(
+    model: &fb::Model,
+    graph: &fb::SubGraph,
+    tensors: &[TensorSpec],
+    ops: &[OpSpec],
+    new_buffers: &[Vec<u8>],
+) -> Result<Vec<u8>, VisionError> {
+    let src_ops = graph.operators().ok_or_else(|| bad("no operators"))?;
+    let mut b = FlatBufferBuilder::with_capacity(8 << 20);
+
+    // Operator codes: one per distinct builtin, in order of first use.
+    let mut codes: Vec<BuiltinOperator> = Vec::new();
+    let mut code_index = |code: BuiltinOperator| -> u32 {
+        match codes.iter().position(|c| *c == code) {
+            Some(p) => p as u32,
+            None => {
+                codes.push(code);
+                codes.len() as u32 - 1
+            }
+        }
+    };
+
+    let mut op_offsets = Vec::with_capacity(ops.len());
+    for op in ops {
+        let (code, inputs, outputs) = match op {
+            OpSpec::Copy {
+                source,
+                inputs,
+                outputs,
+            } => (opcode_of(model, &src_ops.get(*source))?, inputs, outputs),
+            OpSpec::New {
+                code,
+                inputs,
+                outputs,
+                ..
+            } => (*code, inputs, outputs),
+        };
+        let opcode_index = code_index(code);
+        let (options_type, options) = match op {
+            OpSpec::Copy { source, .. } => copy_options(&mut b, &src_ops.get(*source))?,
+            OpSpec::New {
+                code: BuiltinOperator::SUM,
+                keep_dims,
+                ..
+            } => {
+                let o = fb::ReducerOptions::create(
+                    &mut b,
+                    &fb::ReducerOptionsArgs {
+                        keep_dims: *keep_dims,
+                    },
+                );
+                (BuiltinOptions::ReducerOptions, Some(o.as_union_value()))
+            }
+            OpSpec::New {
+                code: BuiltinOperator::MUL,
+                ..
+            } => {
+                let o = fb::MulOptions::create(&mut b, &fb::MulOptionsArgs::default());
+                (BuiltinOptions::MulOptions, Some(o.as_union_value()))
+            }
+            OpSpec::New {
+                code: BuiltinOperator::ADD,
+                ..
+            } => {
+                let o = fb::AddOptions::create(&mut b, &fb::AddOptionsArgs::default());
+                (BuiltinOptions::AddOptions, Some(o.as_union_value()))
+            }
+            OpSpec::New {
+                code: BuiltinOperator::MAXIMUM | BuiltinOperator::MINIMUM,
+                ..
+            } => {
+                let o =
+                    fb::MaximumMinimumOptions::create(&mut b, &fb::MaximumMinimumOptionsArgs {});
+                (
+                    BuiltinOptions::MaximumMinimumOptions,
+                    Some(o.as_union_value()),
+                )
+            }
+            OpSpec::New { code, .. } => return Err(bad(format!("no options writer for {code:?}"))),
+        };
+        let inputs = b.create_vector(inputs);
+        let outputs = b.create_vector(outputs);
+        op_offsets.push(fb::Operator::create(
+            &mut b,
+            &fb::OperatorArgs {
+                opcode_index,
+                inputs: Some(inputs),
+                outputs: Some(outputs),
+                builtin_options_type: options_type,
+                builtin_options: options,
+                ..Default::default()
+            },
+        ));
+    }
+
+    let tensor_offsets: Vec<_> = tensors
+        .iter()
+        .map(|t| {
+            let shape = b.create_vector(&t.shape);
+            let name = b.create_string(&t.name);
+            fb::Tensor::create(
+                &mut b,
+                &fb::TensorArgs {
+                    shape: Some(shape),
+                    type_: t.type_,
+                    buffer: t.buffer,
+                    name: Some(name),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+
+    let tensors_v = b.create_vector(&tensor_offsets);
+    let ops_v = b.create_vector(&op_offsets);
+    let in_v: Vec<i32> = graph
+        .inputs()
+        .map(|v| v.iter().collect())
+        .unwrap_or_default();
+    let out_v: Vec<i32> = graph
+        .outputs()
+        .map(|v| v.iter().collect())
+        .unwrap_or_default();
+    let in_v = b.create_vector(&in_v);
+    let out_v = b.create_vector(&out_v);
+    let subgraph = fb::SubGraph::create(
+        &mut b,
+        &fb::SubGraphArgs {
+            tensors: Some(tensors_v),
+            inputs: Some(in_v),
+            outputs: Some(out_v),
+            operators: Some(ops_v),
+            name: None,
+        },
+    );
+
+    let mut buffer_offsets = Vec::new();
+    let src_buffers = model.buffers().ok_or_else(|| bad("no buffers"))?;
+    for buf in src_buffers.iter() {
+        let data = buf.data().map(|d| b.create_vector(d.bytes()));
+        buffer_offsets.push(fb::Buffer::create(&mut b, &fb::BufferArgs { data }));
+    }
+    for data in new_buffers {
+        let data = Some(b.create_vector(data));
+        buffer_offsets.push(fb::Buffer::create(&mut b, &fb::BufferArgs { data }));
+    }
+
+    let code_offsets: Vec<_> = codes
+        .iter()
+        .map(|c| {
+            let deprecated = c.0.min(BuiltinOperator::PLACEHOLDER_FOR_GREATER_OP_CODES.0) as i8;
+            fb::OperatorCode::create(
+                &mut b,
+                &fb::OperatorCodeArgs {
+                    deprecated_builtin_code: deprecated,
+                    custom_code: None,
+                    version: 1,
+                    builtin_code: *c,
+                },
+            )
+        })
+        .collect();
+
+    let codes_v = b.create_vector(&code_offsets);
+    let subgraphs_v = b.create_vector(&[subgraph]);
+    let buffers_v: WIPOffset<Vector<ForwardsUOffset<fb::Buffer>>> =
+        b.create_vector(&buffer_offsets);
+    let root = fb::Model::create(
+        &mut b,
+        &fb::ModelArgs {
+            version: model.version(),
+            operator_codes: Some(codes_v),
+            subgraphs: Some(subgraphs_v),
+            buffers: Some(buffers_v),
+            ..Default::default()
+        },
+    );
+    fb::finish_model_buffer(&mut b, root);
+    Ok(b.finished_data().to_vec())
+}
+
+type Options = (
+    BuiltinOptions,
+    Option<WIPOffset<flatbuffers::UnionWIPOffset>>,
+);
+
+/// Copies the builtin options of the operator types found in MediaPipe's hand models.
+fn copy_options(b: &mut FlatBufferBuilder, op: &fb::Operator) -> Result<Options, VisionError> {
+    let t = op.builtin_options_type();
+    let missing = || bad(format!("operator declares {t:?} but carries none"));
+    let value = match t {
+        BuiltinOptions::NONE => return Ok((t, None)),
+        BuiltinOptions::Conv2DOptions => {
+            let o = op
+                .builtin_options_as_conv_2_doptions()
+                .ok_or_else(missing)?;
+            let args = fb::Conv2DOptionsArgs {
+                padding: o.padding(),
+                stride_w: o.stride_w(),
+                stride_h: o.stride_h(),
+                fused_activation_function: o.fused_activation_function(),
+                dilation_w_factor: o.dilation_w_factor(),
+                dilation_h_factor: o.dilation_h_factor(),
+            };
+            fb::Conv2DOptions::create(b, &args).as_union_value()
+        }
+        BuiltinOptions::DepthwiseConv2DOptions => {
+            let o = op
+                .builtin_options_as_depthwise_conv_2_doptions()
+                .ok_or_else(missing)?;
+            let args = fb::DepthwiseConv2DOptionsArgs {
+                padding: o.padding(),
+                stride_w: o.stride_w(),
+                stride_h: o.stride_h(),
+                depth_multiplier: o.depth_multiplier(),
+                fused_activation_function: o.fused_activation_function(),
+                dilation_w_factor: o.dilation_w_factor(),
+                dilation_h_factor: o.dilation_h_factor(),
+            };
+            fb::DepthwiseConv2DOptions::create(b, &args).as_union_value()
+        }
+        BuiltinOptions::Pool2DOptions => {
+            let o = op
+                .builtin_options_as_pool_2_doptions()
+                .ok_or_else(missing)?;
+            let args = fb::Pool2DOptionsArgs {
+                padding: o.padding(),
+                stride_w: o.stride_w(),
+                stride_h: o.stride_h(),
+                filter_width: o.filter_width(),
+                filter_height: o.filter_height(),
+                fused_activation_function: o.fused_activation_function(),
+            };
+            fb::Pool2DOptions::create(b, &args).as_union_value()
+        }
+        BuiltinOptions::AddOptions => {
+            let o = op.builtin_options_as_add_options().ok_or_else(missing)?;
+            let args = fb::AddOptionsArgs {
+                fused_activation_function: o.fused_activation_function(),
+                pot_scale_int16: o.pot_scale_int16(),
+            };
+            fb::AddOptions::create(b, &args).as_union_value()
+        }
+        BuiltinOptions::MulOptions => {
+            let o = op.builtin_options_as_mul_options().ok_or_else(missing)?;
+            let args = fb::MulOptionsArgs {
+                fused_activation_function: o.fused_activation_function(),
+            };
+            fb::MulOptions::create(b, &args).as_union_value()
+        }
+        BuiltinOptions::ReshapeOptions => {
+            let o = op
+                .builtin_options_as_reshape_options()
+                .ok_or_else(missing)?;
+            let shape: Option<Vec<i32>> = o.new_shape().map(|s| s.iter().collect());
+            let new_shape = shape.map(|s| b.create_vector(&s));
+            fb::ReshapeOptions::create(b, &fb::ReshapeOptionsArgs { new_shape }).as_union_value()
+        }
+        BuiltinOptions::ResizeBilinearOptions => {
+            let o = op
+                .builtin_options_as_resize_bilinear_options()
+                .ok_or_else(missing)?;
+            let args = fb::ResizeBilinearOptionsArgs {
+                align_corners: o.align_corners(),
+                half_pixel_centers: o.half_pixel_centers(),
+            };
+            fb::ResizeBilinearOptions::create(b, &args).as_union_value()
+        }
+        BuiltinOptions::ConcatenationOptions => {
+            let o = op
+                .builtin_options_as_concatenation_options()
+                .ok_or_else(missing)?;
+            let args = fb::ConcatenationOptionsArgs {
+                axis: o.axis(),
+                fused_activation_function: o.fused_activation_function(),
+            };
+            fb::ConcatenationOptions::create(b, &args).as_union_value()
+        }
+        BuiltinOptions::ReducerOptions => {
+            let o = op
+                .builtin_options_as_reducer_options()
+                .ok_or_else(missing)?;
+            fb::ReducerOptions::create(
+                b,
+                &fb::ReducerOptionsArgs {
+                    keep_dims: o.keep_dims(),
+                },
+            )
+            .as_union_value()
+        }
+        BuiltinOptions::FullyConnectedOptions => {
+            let o = op
+                .builtin_options_as_fully_connected_options()
+                .ok_or_else(missing)?;
+            let args = fb::FullyConnectedOptionsArgs {
+                fused_activation_function: o.fused_activation_function(),
+                weights_format: o.weights_format(),
+                keep_num_dims: o.keep_num_dims(),
+                asymmetric_quantize_inputs: o.asymmetric_quantize_inputs(),
+            };
+            fb::FullyConnectedOptions::create(b, &args).as_union_value()
+        }
+        BuiltinOptions::PadOptions => {
+            fb::PadOptions::create(b, &fb::PadOptionsArgs {}).as_union_value()
+        }
+        other => {
+            return Err(bad(format!(
+                "operator options {other:?} are not supported by the rewriter"
+            )))
+        }
+    };
+    Ok((t, Some(value)))
+}
