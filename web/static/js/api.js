@@ -1,0 +1,70 @@
+// HTTP helpers for the SignBridge API (docs/api.md). Same origin only.
+
+export class ApiError extends Error {
+  constructor(message, { status = 0, errorType = null, body = null } = {}) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.errorType = errorType;
+    this.body = body;
+  }
+}
+
+async function parseResponse(res) {
+  const text = await res.text();
+  let body = null;
+  try { body = text ? JSON.parse(text) : null; } catch { body = null; }
+  if (!res.ok) {
+    const msg = (body && body.error) || text.trim().slice(0, 200) || res.statusText || 'request failed';
+    throw new ApiError(`${res.status} ${msg}`, { status: res.status, errorType: body && body.error_type, body });
+  }
+  if (body === null) throw new ApiError(`unexpected answer (not JSON) from ${res.url}`, { status: res.status });
+  return body;
+}
+
+async function request(url, init = {}) {
+  let res;
+  try {
+    res = await fetch(url, { credentials: 'same-origin', ...init, headers: { Accept: 'application/json', ...(init.headers || {}) } });
+  } catch (err) {
+    throw new ApiError(`network error: ${err.message || err}`, { status: 0, errorType: 'network' });
+  }
+  return parseResponse(res);
+}
+
+export const getJSON = (url) => request(url);
+export const postJSON = (url, body) => request(url, {
+  method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+});
+export const postForm = (url, form) => request(url, { method: 'POST', body: form });
+
+/** POST /predict-image with the photo in multipart field `file`. */
+export function predictImage(file, language = 'ASL') {
+  const form = new FormData();
+  form.append('file', file, file.name || 'photo.jpg');
+  form.append('language', language);
+  return postForm('/predict-image', form);
+}
+
+/**
+ * POST /text-to-sign with form field `text`. Sent url-encoded (a plain HTML form); if the server refuses
+ * that encoding (415/400), retried once as multipart/form-data.
+ */
+export async function textToSign(text) {
+  try {
+    return await request('/text-to-sign', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ text }).toString(),
+    });
+  } catch (err) {
+    if (err.status !== 415 && err.status !== 400 && err.status !== 422) throw err;
+    const form = new FormData();
+    form.append('text', text);
+    return postForm('/text-to-sign', form);
+  }
+}
+
+export const getHealth = () => request('/health');
+export const getProgress = (profile) => getJSON(`/api/progress?profile=${encodeURIComponent(profile)}`);
+export const postAttempt = (attempt) => postJSON('/api/progress/attempt', attempt);

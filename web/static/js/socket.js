@@ -1,0 +1,101 @@
+// WebSocket to /ws/stream on the same host, reconnecting by itself with exponential backoff.
+// Events: 'status' {state: 'connecting'|'open'|'reconnecting'|'closed', attempt, delayMs}
+//         'message' {data: parsed JSON object}
+
+export function streamUrl(path = '/ws/stream') {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}${path}`;
+}
+
+export class StreamSocket extends EventTarget {
+  constructor({ url = streamUrl(), minDelayMs = 500, maxDelayMs = 10000 } = {}) {
+    super();
+    this.url = url;
+    this.minDelayMs = minDelayMs;
+    this.maxDelayMs = maxDelayMs;
+    this.ws = null;
+    this.attempt = 0;
+    this.timer = null;
+    this.wanted = false;
+    this.state = 'closed';
+  }
+
+  get isOpen() { return !!this.ws && this.ws.readyState === WebSocket.OPEN; }
+
+  #setState(state, extra = {}) {
+    this.state = state;
+    this.dispatchEvent(new CustomEvent('status', { detail: { state, attempt: this.attempt, ...extra } }));
+  }
+
+  connect() {
+    this.wanted = true;
+    if (this.ws && (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING)) return;
+    clearTimeout(this.timer);
+    this.#setState(this.attempt ? 'reconnecting' : 'connecting');
+    let ws;
+    try {
+      ws = new WebSocket(this.url);
+    } catch (err) {
+      this.#scheduleReconnect();
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    ws.addEventListener('open', () => {
+      if (this.ws !== ws) return;
+      this.attempt = 0;
+      this.#setState('open');
+    });
+    ws.addEventListener('message', (ev) => {
+      if (this.ws !== ws || typeof ev.data !== 'string') return;
+      let data;
+      try { data = JSON.parse(ev.data); } catch { return; }
+      this.dispatchEvent(new CustomEvent('message', { detail: { data } }));
+    });
+    ws.addEventListener('close', () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      if (this.wanted) this.#scheduleReconnect();
+      else this.#setState('closed');
+    });
+    // 'error' is always followed by 'close'; nothing to do here.
+  }
+
+  #scheduleReconnect() {
+    this.attempt++;
+    const base = Math.min(this.maxDelayMs, this.minDelayMs * 2 ** (this.attempt - 1));
+    const delayMs = Math.round(base * (0.75 + Math.random() * 0.5));
+    this.#setState('reconnecting', { delayMs });
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), delayMs);
+  }
+
+  /** Reconnect immediately (e.g. the user pressed "retry"). */
+  reconnectNow() {
+    clearTimeout(this.timer);
+    this.connect();
+  }
+
+  close() {
+    this.wanted = false;
+    clearTimeout(this.timer);
+    if (this.ws) this.ws.close(1000, 'bye');
+    this.ws = null;
+    this.attempt = 0;
+    this.#setState('closed');
+  }
+
+  /** Send a binary frame; false if not connected. */
+  sendBinary(data) {
+    if (!this.isOpen) return false;
+    this.ws.send(data);
+    return true;
+  }
+
+  /** Send a JSON text message; false if not connected. */
+  sendJSON(obj) {
+    if (!this.isOpen) return false;
+    this.ws.send(JSON.stringify(obj));
+    return true;
+  }
+}

@@ -1,0 +1,74 @@
+// Upload-a-photo mode: POST the photo to /predict-image, show it with its landmarks and the letter.
+import { predictImage } from './api.js';
+import { drawImageWithHands } from './overlay.js';
+import { labelWords, pct, confidenceLevel } from './prediction.js';
+
+function loadImage(file) {
+  return new Promise((resolve, reject) => {
+    const url = URL.createObjectURL(file);
+    const img = new Image();
+    img.onload = () => resolve(img);
+    img.onerror = () => { URL.revokeObjectURL(url); reject(new Error('this file is not an image the browser can show')); };
+    img.src = url;
+  });
+}
+
+export function setupUpload({ input, canvas, placeholder, result, onPrediction }) {
+  let current = null; // {img, pred}
+  let seq = 0;
+
+  function redraw() {
+    if (!current) return;
+    const p = current.pred;
+    drawImageWithHands(canvas, current.img, p ? p.hands : [], p ? p.image_width : 0, p ? p.image_height : 0);
+  }
+
+  function say(text, kind = '') {
+    result.hidden = false;
+    result.className = `notice ${kind}`.trim();
+    result.replaceChildren(...(Array.isArray(text) ? text : [text]));
+  }
+
+  input.addEventListener('change', async () => {
+    const file = input.files && input.files[0];
+    if (!file) return;
+    const mine = ++seq;
+    let img;
+    try {
+      img = await loadImage(file);
+    } catch (err) {
+      say(`Could not read “${file.name}”: ${err.message}.`, 'error');
+      return;
+    }
+    current = { img, pred: null };
+    placeholder.hidden = true;
+    redraw();
+    say('Looking for a hand…');
+    result.dataset.label = '';
+    try {
+      const pred = await predictImage(file);
+      if (mine !== seq) return;
+      current.pred = pred;
+      redraw();
+      onPrediction && onPrediction(pred);
+      if (pred.label === null || pred.label === undefined) {
+        result.dataset.label = '';
+        say(pred.landmarks_detected ? 'A hand was found but no letter was recognised.' : 'No hand was found in this photo. Try a closer, well-lit photo of one hand.');
+      } else {
+        result.dataset.label = pred.label;
+        const strong = document.createElement('strong');
+        strong.id = 'upload-label';
+        strong.textContent = pred.label;
+        const hands = (pred.hands || []).length;
+        say(['Recognised ', strong, ` (${labelWords(pred.label)}, ${pct(pred.confidence)} confident; ${hands} hand${hands === 1 ? '' : 's'} found).`],
+          confidenceLevel(pred.confidence) === 'high' ? 'ok' : '');
+      }
+    } catch (err) {
+      if (mine !== seq) return;
+      say(`The server could not read this photo: ${err.message}`, 'error');
+    }
+  });
+
+  window.addEventListener('resize', redraw);
+  return { redraw };
+}
