@@ -1,1 +1,34 @@
-//! Sign recognition.
+//! Sign recognition on plain hand landmarks: no images, no models of the vision crate, no I/O
+//! beyond reading training tables.
+//!
+//! # Layout
+//! - [`features`]: landmarks -> translation/scale/mirror-invariant features;
+//! - [`labels`]: the label set (`LETTERS`, `SPACE`, `DELETE`, `NOTHING`);
+//! - [`dataset`]: labelled samples and the loaders of `shared/data` (tables, detector JSONL);
+//! - [`classifier`]: the static-handshape classifier and its model file; [`mlp`] its network;
+//! - [`synthetic`]: permitted stand-ins for `space`, `delete`, `nothing`;
+//! - [`train`]: training, calibration, `train_default` for `signbridge train`;
+//! - [`evaluate`]: accuracy reports;
+//! - [`motion`]: J and Z from fingertip trajectories;
+//! - [`sentence`]: the timestamp-driven sentence builder;
+//! - [`session`]: classifier + motion + sentence builder for one stream of frames;
+//! - [`text_to_sign`]: handshapes and tips for spelling a text.
+
+pub mod classifier;
+pub mod dataset;
+pub mod error;
+pub mod evaluate;
+pub mod features;
+pub mod labels;
+pub mod mlp;
+pub mod rng;
+pub mod synthetic;
+pub mod train;
+
+pub use classifier::{Classifier, Handshape, Prediction};
+pub use dataset::Sample;
+pub use error::{Result, SignsError};
+pub use evaluate::{evaluate, Report};
+pub use features::Hand;
+pub use labels::{DELETE, LETTERS, NOTHING, SPACE};
+pub use train::{train, train_default, train_with_report, TrainOptions, TrainReport};

@@ -1,0 +1,97 @@
+//! Measure the classifier: leave-one-person-out on `bisonhacks_3person` (evaluation only) and
+//! accuracy on `images/letters` through MediaPipe's reference landmarks.
+//!
+//! ```sh
+//! CARGO_TARGET_DIR=/tmp/target-signs cargo run --release -p signbridge-signs --example evaluate
+//! # add `-- --plus` for the protocol variant that also trains on the two other persons
+//! ```
+//! Training settings can be overridden for experiments with `SIGNS_HIDDEN=64,32`,
+//! `SIGNS_EPOCHS`, `SIGNS_AUGMENT`, `SIGNS_CAP`, `SIGNS_LR`, `SIGNS_WD`.
+
+use signbridge_signs::dataset::{default_data_dir, jsonl, tables};
+use signbridge_signs::train::{load_permitted, train_with_report};
+use signbridge_signs::{evaluate, Classifier, TrainOptions};
+use std::time::Instant;
+
+fn options() -> TrainOptions {
+    let mut o = TrainOptions::default();
+    let env = |k: &str| std::env::var(k).ok();
+    if let Some(v) = env("SIGNS_HIDDEN") {
+        o.hidden = v.split(',').filter_map(|s| s.parse().ok()).collect();
+    }
+    if let Some(v) = env("SIGNS_EPOCHS").and_then(|v| v.parse().ok()) {
+        o.epochs = v;
+    }
+    if let Some(v) = env("SIGNS_AUGMENT").and_then(|v| v.parse().ok()) {
+        o.augment = v;
+    }
+    if let Some(v) = env("SIGNS_CAP").and_then(|v| v.parse().ok()) {
+        o.max_per_source_class = v;
+    }
+    if let Some(v) = env("SIGNS_LR").and_then(|v| v.parse().ok()) {
+        o.learning_rate = v;
+    }
+    if let Some(v) = env("SIGNS_WD").and_then(|v| v.parse().ok()) {
+        o.weight_decay = v;
+    }
+    o
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let plus = std::env::args().any(|a| a == "--plus");
+    let data = default_data_dir();
+    let train_jsonl = vec![data.join("reference/train.jsonl")];
+    let base = load_permitted(&data, &train_jsonl)?;
+    let persons: Vec<_> = (1..=3)
+        .map(|p| tables::load_bisonhacks_person(&data, p))
+        .collect::<Result<_, _>>()?;
+    let letters = jsonl::load_jsonl(&data.join("reference/letters.jsonl"), "letters")?;
+    let opts = options();
+    println!("options: {opts:?}");
+
+    let t = Instant::now();
+    let (clf, report) = train_with_report(&base, &opts)?;
+    println!(
+        "trained on permitted sources + reference/train.jsonl: {} samples, holdout {:.3}, T={:.2}, {:.1}s",
+        report.train_samples,
+        report.holdout_accuracy,
+        report.temperature,
+        t.elapsed().as_secs_f32()
+    );
+    let mut lopo = Vec::new();
+    for (i, person) in persons.iter().enumerate() {
+        let clf: Classifier = if plus {
+            let mut s = base.clone();
+            for (j, other) in persons.iter().enumerate() {
+                if j != i {
+                    s.extend(other.iter().cloned());
+                }
+            }
+            train_with_report(&s, &opts)?.0
+        } else {
+            clf.clone()
+        };
+        let r = evaluate(&clf, person);
+        println!(
+            "bisonhacks person{} ({}): {}",
+            i + 1,
+            if plus {
+                "PROTOCOL VARIANT: other two persons in training"
+            } else {
+                "unseen"
+            },
+            r
+        );
+        lopo.push(r.accuracy);
+    }
+    println!(
+        "LOPO mean top-1 = {:.3}",
+        lopo.iter().sum::<f32>() / lopo.len() as f32
+    );
+    let r = evaluate(&clf, &letters.samples);
+    println!(
+        "images/letters via reference/letters.jsonl ({} photos without a hand): {}",
+        letters.no_hand, r
+    );
+    Ok(())
+}
