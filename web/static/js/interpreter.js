@@ -1,70 +1,28 @@
 // Interpreter page (/): live camera over the WebSocket, and upload-a-photo mode.
-import { Camera, FrameStreamer, intervalFromUrl } from './camera.js';
-import { StreamSocket } from './socket.js';
-import { drawHandsOnMedia, clearCanvas } from './overlay.js';
+import { setupLive } from './live.js';
+import { clearCanvas } from './overlay.js';
 import { predictionPanel, confidenceLevel, labelGlyph, labelWords, pct } from './prediction.js';
 import { SentenceView, copyText, speak, canSpeak } from './sentence.js';
 import { setupUpload } from './upload.js';
 
 const $ = (id) => document.getElementById(id);
 
-const video = $('video');
 const overlay = $('overlay');
-const stage = $('stage');
-const connPill = $('conn-status');
-const camPill = $('cam-status');
-const startBtn = $('start');
-const stopBtn = $('stop');
-const camError = $('cam-error');
 const streamInfo = $('stream-info');
 const sentenceMsg = $('sentence-msg');
 const recentList = $('recent');
 const sentenceButtons = ['btn-space', 'btn-backspace', 'btn-clear'].map($);
 
-const intervalMs = intervalFromUrl(200);
-const socket = new StreamSocket();
-const camera = new Camera(video);
-const streamer = new FrameStreamer({ camera, socket, intervalMs });
+const { socket, camera, streamer, intervalMs, drawPrediction } = setupLive({
+  video: $('video'), overlay, stage: $('stage'), connPill: $('conn-status'), camPill: $('cam-status'),
+  startBtn: $('start'), stopBtn: $('stop'), mirror: $('mirror'), placeholder: $('placeholder'), camError: $('cam-error'),
+  onConnState: (state) => { for (const b of sentenceButtons) b.disabled = state !== 'open'; },
+});
+camera.addEventListener('status', (e) => { if (e.detail.state !== 'on') streamInfo.textContent = ''; });
 const sentence = new SentenceView($('sentence'));
 const showPrediction = predictionPanel({
   letter: $('letter'), meter: $('meter'), meterText: $('meter-text'), top: $('top'), live: $('letter-live'),
 });
-
-// ---------- connection status ----------
-socket.addEventListener('status', (e) => {
-  const { state, delayMs, attempt } = e.detail;
-  connPill.dataset.state = state;
-  connPill.textContent = state === 'open' ? 'Server: connected'
-    : state === 'connecting' ? 'Server: connecting…'
-    : state === 'reconnecting' ? (delayMs ? `Server: connection lost, retrying in ${Math.max(1, Math.round(delayMs / 1000))} s (try ${attempt})` : 'Server: reconnecting…')
-    : 'Server: disconnected';
-  for (const b of sentenceButtons) b.disabled = state !== 'open';
-});
-
-// ---------- camera ----------
-camera.addEventListener('status', (e) => {
-  const { state, message } = e.detail;
-  camPill.dataset.state = state;
-  camPill.textContent = state === 'on' ? `Camera: on (${video.videoWidth}×${video.videoHeight})`
-    : state === 'starting' ? 'Camera: starting…'
-    : state === 'error' ? 'Camera: error' : 'Camera: off';
-  camError.hidden = state !== 'error';
-  camError.textContent = message || '';
-  startBtn.disabled = state === 'on' || state === 'starting';
-  stopBtn.disabled = state !== 'on';
-  $('placeholder').hidden = state === 'on';
-  if (state === 'on') streamer.start();
-  else { streamer.stop(); clearCanvas(overlay); streamInfo.textContent = ''; }
-});
-
-startBtn.addEventListener('click', async () => {
-  await camera.start();
-  if (camera.running) stopBtn.focus();
-});
-stopBtn.addEventListener('click', () => { camera.stop(); startBtn.focus(); });
-
-const mirror = $('mirror');
-mirror.addEventListener('change', () => stage.classList.toggle('mirrored', mirror.checked));
 
 let frameType = '';
 streamer.addEventListener('sent', (e) => {
@@ -87,7 +45,6 @@ function pushRecent(pred) {
 }
 
 // ---------- messages ----------
-let overlayTimer = null;
 socket.addEventListener('message', (e) => {
   const msg = e.detail.data;
   if (msg.type === 'prediction') {
@@ -95,9 +52,7 @@ socket.addEventListener('message', (e) => {
     showPrediction(msg);
     pushRecent(msg);
     sentence.update(msg);
-    drawHandsOnMedia(overlay, msg.hands, msg.image_width, msg.image_height, { fit: 'contain' });
-    clearTimeout(overlayTimer);
-    overlayTimer = setTimeout(() => clearCanvas(overlay), Math.max(1500, intervalMs * 6));
+    drawPrediction(msg);
     const t = msg.timings_ms && Number.isFinite(msg.timings_ms.total) ? ` · server ${Math.round(msg.timings_ms.total)} ms` : '';
     streamInfo.textContent = `${frameType} every ${intervalMs} ms · frame ${msg.frame ?? '?'}${msg.dropped ? ` · ${msg.dropped} dropped` : ''}${t}`;
     if (msg.committed) sentenceMsg.textContent = `Added “${msg.committed}”.`;
@@ -166,5 +121,3 @@ setupUpload({
 });
 
 window.addEventListener('resize', () => { if (!camera.running) clearCanvas(overlay); });
-window.addEventListener('pagehide', () => { camera.stop(); socket.close(); });
-socket.connect();

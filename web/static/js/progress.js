@@ -1,0 +1,147 @@
+// Progress page: GET /api/progress?profile=ID for this browser's profile (or ?profile=ID to view another).
+import { getProgress } from './api.js';
+import { getProfileId, setProfileId, isValidProfileId, AttemptQueue } from './profile.js';
+import { confidenceLevel, pct } from './prediction.js';
+import { copyText } from './sentence.js';
+
+const $ = (id) => document.getElementById(id);
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'.split('');
+
+const own = getProfileId();
+const asked = new URLSearchParams(location.search).get('profile');
+const profile = asked && isValidProfileId(asked) ? asked : own;
+$('profile-id').textContent = profile;
+$('adopt-row').hidden = profile === own;
+
+function when(ts) {
+  if (ts === null || ts === undefined || !Number.isFinite(Number(ts))) return '–';
+  const d = new Date(Number(ts) * 1000);
+  const secs = (Date.now() - d.getTime()) / 1000;
+  const rel = secs < 60 ? 'just now'
+    : secs < 3600 ? `${Math.round(secs / 60)} min ago`
+    : secs < 86400 ? `${Math.round(secs / 3600)} h ago`
+    : `${Math.round(secs / 86400)} days ago`;
+  return { text: rel, title: d.toLocaleString() };
+}
+
+function cell(text, cls, title) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (cls) td.className = cls;
+  if (title) td.title = title;
+  return td;
+}
+
+function render(p) {
+  const letters = p.letters || {};
+  const practised = Object.keys(letters).filter((k) => (letters[k].attempts || 0) > 0).sort();
+  let last = null;
+  let best = 0;
+  for (const k of practised) {
+    const l = letters[k];
+    if (l.last_practised && (!last || l.last_practised > last)) last = l.last_practised;
+    best = Math.max(best, l.best_streak || 0);
+  }
+  const total = p.total_attempts ?? practised.reduce((a, k) => a + letters[k].attempts, 0);
+  const correct = p.total_correct ?? practised.reduce((a, k) => a + letters[k].correct, 0);
+  const accuracy = p.accuracy ?? (total ? correct / total : 0);
+  $('stat-letters').textContent = `${practised.length} / 26`;
+  $('stat-attempts').textContent = total ? `${correct} / ${total}` : '0';
+  $('stat-accuracy').textContent = total ? pct(accuracy) : '–';
+  $('stat-streak').textContent = String(best);
+  const w = when(last);
+  $('stat-last').textContent = typeof w === 'string' ? w : w.text;
+  if (typeof w !== 'string') $('stat-last').title = w.title;
+
+  $('letter-grid').replaceChildren(...ALPHABET.map((L) => {
+    const l = letters[L];
+    const li = document.createElement('li');
+    const b = document.createElement('b');
+    b.textContent = L;
+    const s = document.createElement('span');
+    if (l && l.attempts) {
+      const acc = l.correct / l.attempts;
+      li.dataset.level = confidenceLevel(acc);
+      s.textContent = pct(acc);
+      li.title = `${L}: ${l.correct} of ${l.attempts} correct`;
+    } else {
+      s.textContent = '–';
+      li.title = `${L}: not practised yet`;
+    }
+    li.append(b, s);
+    return li;
+  }));
+
+  const body = $('progress-body');
+  if (!practised.length) {
+    const tr = document.createElement('tr');
+    const td = cell('Nothing practised yet with this profile.', 'muted');
+    td.colSpan = 7;
+    tr.append(td);
+    body.replaceChildren(tr);
+    return;
+  }
+  body.replaceChildren(...practised.map((L) => {
+    const l = letters[L];
+    const tr = document.createElement('tr');
+    tr.dataset.letter = L;
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = L;
+    const lw = when(l.last_practised);
+    tr.append(th,
+      cell(String(l.attempts), 'num'),
+      cell(String(l.correct), 'num'),
+      cell(l.attempts ? pct(l.correct / l.attempts) : '–', 'num'),
+      cell(String(l.streak ?? 0), 'num'),
+      cell(String(l.best_streak ?? 0), 'num'),
+      typeof lw === 'string' ? cell(lw) : cell(lw.text, '', lw.title));
+    return tr;
+  }));
+}
+
+async function load() {
+  const err = $('load-error');
+  try {
+    const p = await getProgress(profile);
+    err.hidden = true;
+    render(p);
+    document.body.dataset.loaded = 'true';
+  } catch (e) {
+    err.hidden = false;
+    err.textContent = `Could not load your progress from the server: ${e.message}`;
+    $('progress-body').replaceChildren();
+  }
+}
+
+// attempts not yet stored (written from the practice page while the server failed) are retried here too
+const queue = new AttemptQueue();
+function showPending(pending) {
+  const note = $('pending-note');
+  const mine = pending.filter((x) => x.profile === profile);
+  note.hidden = !mine.length;
+  note.textContent = mine.length ? `${mine.length} attempt${mine.length === 1 ? ' is' : 's are'} waiting to be saved to the server (not counted below yet).` : '';
+}
+queue.addEventListener('change', (e) => showPending(e.detail.pending));
+queue.addEventListener('saved', () => load());
+queue.addEventListener('error', (e) => {
+  showPending(e.detail.pending);
+  const note = $('pending-note');
+  note.className = 'notice error';
+  note.textContent += ` Last error: ${e.detail.error.message}.`;
+});
+showPending(queue.pending);
+queue.flush();
+
+$('copy-profile').addEventListener('click', async () => {
+  try { await copyText(profile); $('profile-msg').textContent = 'Profile id copied.'; }
+  catch { $('profile-msg').textContent = 'Could not copy; select the id and copy it by hand.'; }
+});
+$('adopt').addEventListener('click', () => {
+  if (setProfileId(profile)) {
+    $('adopt-row').hidden = true;
+    $('profile-msg').textContent = 'This browser now uses this profile.';
+  }
+});
+
+load();
