@@ -28,10 +28,64 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let letters = jsonl::load_jsonl(&data.join("reference/letters.jsonl"), "letters")?.samples;
     let hof = tables::load_hands_on_fluency(&data)?;
     let want: Vec<String> = std::env::args().skip(1).collect();
+    if std::env::var_os("NN").is_some() {
+        let permitted = signbridge_signs::train::load_permitted(&data, &[])?;
+        let feats: Vec<_> = permitted
+            .iter()
+            .map(|s| signbridge_signs::features::features(&s.hand))
+            .collect();
+        for s in letters.iter().filter(|s| want.contains(&s.label)) {
+            let f = signbridge_signs::features::features(&s.hand);
+            let mut d: Vec<(f32, usize)> = feats
+                .iter()
+                .enumerate()
+                .map(|(i, g)| {
+                    (
+                        f.iter().zip(g).map(|(a, b)| (a - b).powi(2)).sum::<f32>(),
+                        i,
+                    )
+                })
+                .collect();
+            d.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let nn: Vec<String> = d[..5]
+                .iter()
+                .map(|(dist, i)| {
+                    format!(
+                        "{}/{}:{:.2}",
+                        permitted[*i].source, permitted[*i].label, dist
+                    )
+                })
+                .collect();
+            println!("{} -> {}", s.label, nn.join(" "));
+        }
+        return Ok(());
+    }
+    if std::env::var_os("DUMP").is_some() {
+        let mut all = letters.clone();
+        all.extend(signbridge_signs::synthetic::non_letter_samples(&hof));
+        all.extend(hof.iter().cloned());
+        for w in &want {
+            for s in all.iter().filter(|s| s.label == *w).take(2) {
+                dump(s);
+            }
+        }
+        return Ok(());
+    }
     for s in letters.iter().chain(&hof) {
         if want.iter().any(|w| *w == s.label) {
             println!("{:12} {:18} {}", s.label, s.source, summary(s));
         }
     }
     Ok(())
+}
+
+/// Print canonical coordinates of the first sample of each wanted label (debug aid).
+#[allow(dead_code)]
+fn dump(s: &Sample) {
+    let c = canonicalize(&s.hand);
+    let v: Vec<String> = c
+        .iter()
+        .map(|p| format!("({:.2},{:.2})", p[0], p[1]))
+        .collect();
+    println!("{} {} {}", s.label, s.source, v.join(" "));
 }

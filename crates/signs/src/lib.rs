@@ -22,6 +22,7 @@ pub mod features;
 pub mod labels;
 pub mod mlp;
 pub mod rng;
+pub mod sentence;
 pub mod synthetic;
 pub mod train;
 
@@ -31,4 +32,5 @@ pub use error::{Result, SignsError};
 pub use evaluate::{evaluate, Report};
 pub use features::Hand;
 pub use labels::{DELETE, LETTERS, NOTHING, SPACE};
+pub use sentence::{SentenceBuilder, SentenceConfig, SentenceState};
 pub use train::{train, train_default, train_with_report, TrainOptions, TrainReport};
