@@ -20,7 +20,8 @@ export function setupUpload({ input, canvas, placeholder, result, onPrediction }
   function redraw() {
     if (!current) return;
     const p = current.pred;
-    drawImageWithHands(canvas, current.img, p ? p.hands : [], p ? p.image_width : 0, p ? p.image_height : 0);
+    const n = drawImageWithHands(canvas, current.img, p ? p.hands : [], p ? p.image_width : 0, p ? p.image_height : 0);
+    canvas.dataset.hands = String(n);
   }
 
   function say(text, kind = '') {

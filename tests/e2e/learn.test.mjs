@@ -1,0 +1,81 @@
+// (d) Learn page draws all 26 letters from /text-to-sign landmarks and spells a typed word.
+// Also: every page has the shared nav, loads nothing from other origins, and gets screenshots
+// (desktop and phone size).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import fsp from 'node:fs/promises';
+import { startServer, launchBrowser, makeTempDir, screenshot, paintedPixels } from './lib/harness.mjs';
+
+let server, browser, tmp;
+
+before(async () => {
+  tmp = await makeTempDir();
+  server = await startServer({ db: path.join(tmp, 'progress.sqlite3') });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.stop();
+  if (tmp) await fsp.rm(tmp, { recursive: true, force: true });
+});
+
+test('learn page draws the alphabet and spells a word', { timeout: 120000 }, async () => {
+  const { page } = browser;
+  await page.goto(`${server.baseUrl}/learn`);
+  await page.waitForFunction(() => document.querySelectorAll('#alphabet canvas[data-drawn="true"]').length === 26, null, { timeout: 30000 })
+    .catch(async (e) => { throw new Error(`alphabet not drawn (${await page.textContent('#alphabet-status')}): ${e.message}`); });
+  const letters = await page.$$eval('#alphabet .sign-card', (cards) => cards.map((c) => c.dataset.letter).join(''));
+  assert.equal(letters, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ');
+  for (const i of [1, 10, 26]) {
+    const n = await paintedPixels(page, `#alphabet .sign-card:nth-child(${i}) canvas`);
+    assert.ok(n > 300, `card ${i}: ${n} painted pixels`);
+  }
+  // every letter has a tip; J and Z have a motion note
+  const tips = await page.$$eval('#alphabet .sign-card .tip', (els) => els.filter((e) => e.textContent.trim()).length);
+  assert.equal(tips, 26, 'a tip per letter');
+  for (const L of ['J', 'Z']) {
+    const motion = await page.$eval(`#alphabet .sign-card[data-letter="${L}"]`, (c) => (c.querySelector('.motion') || {}).textContent || '');
+    assert.ok(motion.trim().length > 0, `${L} has a motion note`);
+  }
+  await screenshot(page, 'learn');
+
+  await page.fill('#spell-input', 'Hi Bo');
+  await page.press('#spell-input', 'Enter');
+  await page.waitForFunction(() => document.querySelectorAll('#spell-row canvas[data-drawn="true"]').length === 4, null, { timeout: 15000 });
+  assert.equal(await page.$$eval('#spell-row .sign-card', (c) => c.map((x) => x.dataset.letter).join('')), 'HIBO');
+  assert.equal(await page.$$eval('#spell-row .gap', (g) => g.length), 1, 'a gap between the two words');
+  assert.ok((await paintedPixels(page, '#spell-canvas')) > 300);
+  await screenshot(page, 'learn-word');
+  assert.deepEqual(browser.errors, [], 'no uncaught page errors');
+});
+
+test('every page: shared nav, nothing loaded from other origins, screenshots', { timeout: 120000 }, async () => {
+  const { page } = browser;
+  const pages = [['/', 'Interpreter', 'index'], ['/learn', 'Learn', 'learn'], ['/practice', 'Practise', 'practice'], ['/progress', 'Progress', 'progress'], ['/about', 'About', 'about']];
+  for (const [p, navName, shot] of pages) {
+    const res = await page.goto(`${server.baseUrl}${p}`);
+    assert.equal(res.status(), 200, p);
+    assert.match(res.headers()['content-type'] || '', /text\/html/, `${p} content type`);
+    const nav = await page.$$eval('nav.site-nav a', (as) => as.map((a) => [a.getAttribute('href'), a.textContent.trim(), a.getAttribute('aria-current')]));
+    assert.deepEqual(nav.map((n) => n[0]), ['/', '/learn', '/practice', '/progress', '/about'], `${p} nav`);
+    assert.deepEqual(nav.filter((n) => n[2] === 'page').map((n) => n[1]), [navName], `${p} current page`);
+    await page.waitForTimeout(500);
+    await screenshot(page, `page-${shot}`);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(300);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `${p} fits a phone-width screen (overflow ${overflow}px)`);
+    await screenshot(page, `page-${shot}-phone`);
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+  const origin = new URL(server.baseUrl).origin;
+  const foreign = browser.requests.filter((u) => !u.startsWith(origin) && !u.startsWith('ws://127.0.0.1') && !u.startsWith('data:') && !u.startsWith('blob:'));
+  assert.deepEqual(foreign, [], 'no requests to other origins');
+  // about page figures table is marked for the team and invents no numbers
+  await page.goto(`${server.baseUrl}/about`);
+  const figures = await page.$$eval('#figures tbody td:nth-child(2)', (tds) => tds.map((t) => t.textContent.trim()));
+  assert.ok(figures.length > 0 && figures.every((f) => f === 'see README' || /\d/.test(f)));
+  assert.deepEqual(browser.errors, [], 'no uncaught page errors');
+});

@@ -1,0 +1,79 @@
+// (c) Practice: attempts are recorded (a skip = miss, and a held match from the fake camera), written to
+// the server, and still shown on the progress page after the server restarts on the same database file.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import fsp from 'node:fs/promises';
+import { startServer, launchBrowser, makeTempDir, screenshot, freePort } from './lib/harness.mjs';
+
+let server, browser, tmp, db;
+
+before(async () => {
+  tmp = await makeTempDir();
+  db = path.join(tmp, 'progress.sqlite3');
+  server = await startServer({ db });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.stop();
+  if (tmp) await fsp.rm(tmp, { recursive: true, force: true });
+});
+
+const savedAttempts = (page) => page.$$eval('#attempts li[data-status="saved"]', (lis) => lis.map((li) => ({ target: li.dataset.target, correct: li.dataset.correct === 'true' })));
+
+test('practice records attempts that survive a server restart', { timeout: 240000 }, async () => {
+  const { page } = browser;
+
+  // 1. skip: recorded as incorrect
+  await page.goto(`${server.baseUrl}/practice?target=B`);
+  assert.equal(await page.getAttribute('#target', 'data-letter'), 'B');
+  await page.click('#skip');
+  await page.waitForSelector('#attempts li[data-target="B"][data-status="saved"]', { timeout: 15000 });
+  assert.deepEqual(await savedAttempts(page), [{ target: 'B', correct: false }]);
+  assert.equal(await page.isVisible('#save-error'), false);
+  const profile = await page.evaluate(() => localStorage.getItem('signbridge.profile'));
+  assert.match(profile, /^[A-Za-z0-9_-]{16,64}$/);
+
+  // 2. hold: the fake camera shows H for 1.5 s per loop; holding it ~1 s records a correct attempt
+  await page.goto(`${server.baseUrl}/practice?target=H&interval=100`);
+  await page.click('#start');
+  await page.waitForSelector('#cam-status[data-state="on"]', { timeout: 15000 });
+  await page.waitForSelector('#attempts li[data-target="H"][data-correct="true"][data-status="saved"]', { timeout: 90000 })
+    .catch(async (e) => {
+      await screenshot(page, 'practice-failed');
+      throw new Error(`no held H recorded (match: ${await page.textContent('#match')}): ${e.message}`);
+    });
+  await screenshot(page, 'practice');
+  await page.click('#stop');
+  assert.equal(await page.evaluate(() => localStorage.getItem('signbridge.profile')), profile, 'profile id kept');
+  assert.equal(await page.evaluate(() => JSON.parse(localStorage.getItem('signbridge.pendingAttempts') || '[]').length), 0, 'nothing left queued');
+  const heldH = (await savedAttempts(page)).filter((a) => a.target === 'H' && a.correct).length;
+  assert.ok(heldH >= 1);
+
+  // 3. restart the server on the same database file (same port, so the same origin and localStorage)
+  const port = server.port;
+  await server.stop();
+  server = null;
+  let url;
+  try {
+    server = await startServer({ db, port });
+    url = `${server.baseUrl}/progress`;
+  } catch {
+    // port taken meanwhile: another origin, so name the profile in the URL
+    server = await startServer({ db, port: await freePort() });
+    url = `${server.baseUrl}/progress?profile=${profile}`;
+  }
+  await page.goto(url);
+  await page.waitForSelector('body[data-loaded="true"]', { timeout: 15000 });
+  assert.equal((await page.textContent('#profile-id')).trim(), profile);
+  const rowB = await page.$$eval('#progress-body tr[data-letter="B"] td', (tds) => tds.map((td) => td.textContent.trim()));
+  assert.deepEqual(rowB.slice(0, 2), ['1', '0'], `B row: ${rowB}`);
+  const rowH = await page.$$eval('#progress-body tr[data-letter="H"] td', (tds) => tds.map((td) => td.textContent.trim()));
+  assert.ok(Number(rowH[1]) >= 1 && Number(rowH[0]) >= Number(rowH[1]), `H row: ${rowH}`);
+  const practised = await page.textContent('#stat-letters');
+  assert.match(practised, /^2 \/ 26$/);
+  await screenshot(page, 'progress');
+  assert.deepEqual(browser.errors, [], 'no uncaught page errors');
+});

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Browser end-to-end tests: installs the npm dependencies (npm ci), makes sure Debian's Chromium is there,
+# then runs `node --test tests/e2e/` from the repository root. Exits non-zero on any failure.
+# Environment: SIGNBRIDGE_BIN (default target/release/signbridge), SIGNBRIDGE_DATA (default ../shared/data),
+# SIGNBRIDGE_MODELS (passed through to the server), SIGNBRIDGE_CHROMIUM (default /usr/bin/chromium).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+
+(cd "$here" && npm ci --no-audit --no-fund)
+
+chromium="${SIGNBRIDGE_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "run.sh: installing chromium with apt-get" >&2
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+  else
+    echo "run.sh: $chromium is missing; install it (apt-get install -y chromium) or set SIGNBRIDGE_CHROMIUM" >&2
+    exit 1
+  fi
+fi
+
+bin="${SIGNBRIDGE_BIN:-$root/target/release/signbridge}"
+if [ ! -x "$bin" ]; then
+  echo "run.sh: server binary $bin not found (cargo build --release, or set SIGNBRIDGE_BIN)" >&2
+  exit 1
+fi
+
+cd "$root"
+exec node --test tests/e2e/
