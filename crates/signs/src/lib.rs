@@ -21,6 +21,7 @@ pub mod evaluate;
 pub mod features;
 pub mod labels;
 pub mod mlp;
+pub mod motion;
 pub mod rng;
 pub mod sentence;
 pub mod synthetic;
