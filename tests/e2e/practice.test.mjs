@@ -36,7 +36,24 @@ test('practice records attempts that survive a server restart', { timeout: 24000
   const profile = await page.evaluate(() => localStorage.getItem('signbridge.profile'));
   assert.match(profile, /^[A-Za-z0-9_-]{16,64}$/);
 
-  // 2. hold: the fake camera shows H for 1.5 s per loop; holding it ~1 s records a correct attempt
+  // 2. a failed write (the server answers 503) is shown, kept queued, and written on retry
+  await page.goto(`${server.baseUrl}/practice?target=C`);
+  await page.route('**/api/progress/attempt', (route) => route.fulfill({
+    status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'database is locked', error_type: 'storage' }),
+  }));
+  await page.click('#skip');
+  await page.waitForSelector('#save-error:not([hidden])', { timeout: 10000 });
+  assert.match(await page.textContent('#save-error-text'), /503/);
+  assert.equal(await page.getAttribute('#save-status', 'data-state'), 'error');
+  await page.waitForSelector('#attempts li[data-target="C"][data-status="failed"]');
+  assert.equal(await page.evaluate(() => JSON.parse(localStorage.getItem('signbridge.pendingAttempts') || '[]').length), 1, 'failed attempt kept queued');
+  await screenshot(page, 'practice-save-error');
+  await page.unroute('**/api/progress/attempt');
+  await page.click('#save-retry');
+  await page.waitForSelector('#attempts li[data-target="C"][data-status="saved"]', { timeout: 15000 });
+  assert.equal(await page.isVisible('#save-error'), false);
+
+  // 3. hold: the fake camera shows H for 1.5 s per loop; holding it ~1 s records a correct attempt
   await page.goto(`${server.baseUrl}/practice?target=H&interval=100`);
   await page.click('#start');
   await page.waitForSelector('#cam-status[data-state="on"]', { timeout: 15000 });
@@ -52,7 +69,7 @@ test('practice records attempts that survive a server restart', { timeout: 24000
   const heldH = (await savedAttempts(page)).filter((a) => a.target === 'H' && a.correct).length;
   assert.ok(heldH >= 1);
 
-  // 3. restart the server on the same database file (same port, so the same origin and localStorage)
+  // 4. restart the server on the same database file (same port, so the same origin and localStorage)
   const port = server.port;
   await server.stop();
   server = null;
@@ -72,8 +89,10 @@ test('practice records attempts that survive a server restart', { timeout: 24000
   assert.deepEqual(rowB.slice(0, 2), ['1', '0'], `B row: ${rowB}`);
   const rowH = await page.$$eval('#progress-body tr[data-letter="H"] td', (tds) => tds.map((td) => td.textContent.trim()));
   assert.ok(Number(rowH[1]) >= 1 && Number(rowH[0]) >= Number(rowH[1]), `H row: ${rowH}`);
+  const rowC = await page.$$eval('#progress-body tr[data-letter="C"] td', (tds) => tds.map((td) => td.textContent.trim()));
+  assert.deepEqual(rowC.slice(0, 2), ['1', '0'], `C row (written on retry): ${rowC}`);
   const practised = await page.textContent('#stat-letters');
-  assert.match(practised, /^2 \/ 26$/);
+  assert.match(practised, /^3 \/ 26$/);
   await screenshot(page, 'progress');
   assert.deepEqual(browser.errors, [], 'no uncaught page errors');
 });

@@ -119,6 +119,7 @@ const queue = new AttemptQueue();
 function showPending(pending) {
   const note = $('pending-note');
   const mine = pending.filter((x) => x.profile === profile);
+  note.className = 'notice';
   note.hidden = !mine.length;
   note.textContent = mine.length ? `${mine.length} attempt${mine.length === 1 ? ' is' : 's are'} waiting to be saved to the server (not counted below yet).` : '';
 }
