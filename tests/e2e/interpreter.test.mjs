@@ -44,6 +44,10 @@ test('interpreter: live camera spells HELLO WORLD, draws landmarks, sentence but
     throw new Error(`sentence never showed HELLO WORLD (now ${JSON.stringify(s)}; recent: ${await page.textContent('#recent')}): ${e.message}`);
   });
 
+  // never more than one frame in flight: the server never had to drop a waiting frame
+  const info = await page.textContent('#stream-info');
+  assert.doesNotMatch(info, /dropped/, `stream info: ${info}`);
+
   // landmarks: the overlay (transparent otherwise) gets pixels while a hand is in view
   const painted = await until(async () => {
     const n = await paintedPixels(page, '#overlay');

@@ -70,9 +70,11 @@ test('practice records attempts that survive a server restart', { timeout: 24000
   assert.ok(heldH >= 1);
 
   // 4. restart the server on the same database file (same port, so the same origin and localStorage)
+  // while the server is down the page shows it and reconnects by itself once it is back
   const port = server.port;
   await server.stop();
   server = null;
+  await page.waitForSelector('#conn-status[data-state="reconnecting"]', { timeout: 10000 });
   let url;
   try {
     server = await startServer({ db, port });
@@ -82,6 +84,7 @@ test('practice records attempts that survive a server restart', { timeout: 24000
     server = await startServer({ db, port: await freePort() });
     url = `${server.baseUrl}/progress?profile=${profile}`;
   }
+  if (server.port === port) await page.waitForSelector('#conn-status[data-state="open"]', { timeout: 30000 });
   await page.goto(url);
   await page.waitForSelector('body[data-loaded="true"]', { timeout: 15000 });
   assert.equal((await page.textContent('#profile-id')).trim(), profile);
