@@ -24,7 +24,9 @@ pub mod mlp;
 pub mod motion;
 pub mod rng;
 pub mod sentence;
+pub mod session;
 pub mod synthetic;
+pub mod text_to_sign;
 pub mod train;
 
 pub use classifier::{Classifier, Handshape, Prediction};
@@ -34,4 +36,6 @@ pub use evaluate::{evaluate, Report};
 pub use features::Hand;
 pub use labels::{DELETE, LETTERS, NOTHING, SPACE};
 pub use sentence::{SentenceBuilder, SentenceConfig, SentenceState};
+pub use session::{FrameResult, Session};
+pub use text_to_sign::{fingerspell, SpelledLetter};
 pub use train::{train, train_default, train_with_report, TrainOptions, TrainReport};

@@ -215,6 +215,13 @@ impl SentenceBuilder {
         self.challengers.clear();
     }
 
+    /// Append a letter found by motion (J, Z). The base handshape it was made with (I, D) counts
+    /// as committed, so holding it on afterwards does not type it.
+    pub fn push_motion_letter(&mut self, letter: &str, base: &str) {
+        self.current.push_str(letter);
+        self.committed = Some(base.to_string());
+    }
+
     /// The last letter of the current word, if any.
     pub fn last_letter(&self) -> Option<char> {
         self.current.chars().last()

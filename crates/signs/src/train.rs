@@ -38,7 +38,7 @@ pub struct TrainOptions {
 impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
-            hidden: vec![64],
+            hidden: vec![128],
             epochs: 60,
             batch: 32,
             learning_rate: 0.003,

@@ -1,0 +1,131 @@
+//! One interpreter session: the classifier, the motion tracker and the sentence builder fed
+//! from a single stream of frames (one WebSocket connection, one video).
+
+use crate::classifier::{Classifier, Prediction};
+use crate::features::Hand;
+use crate::motion::MotionTracker;
+use crate::sentence::{SentenceBuilder, SentenceConfig, SentenceState};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// What one frame did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FrameResult {
+    /// The static classification of the frame's hand (`None`: no hand).
+    pub prediction: Option<Prediction>,
+    /// What the frame committed: a letter, `"space"` (word ended) or `"delete"`.
+    pub committed: Option<String>,
+    pub state: SentenceState,
+}
+
+/// The base handshape whose just-committed letter a motion letter replaces.
+fn base_of(motion_letter: &str) -> &'static str {
+    if motion_letter == "J" {
+        "I"
+    } else {
+        "D"
+    }
+}
+
+/// Classifier + motion + sentence for one stream. The classifier is shared between sessions.
+#[derive(Debug, Clone)]
+pub struct Session {
+    classifier: Arc<Classifier>,
+    motion: MotionTracker,
+    builder: SentenceBuilder,
+    /// Last letter committed by the builder and when.
+    last_commit: Option<(String, u64)>,
+}
+
+impl Session {
+    /// A new session.
+    pub fn new(classifier: Arc<Classifier>, config: SentenceConfig) -> Session {
+        Session {
+            classifier,
+            motion: MotionTracker::default(),
+            builder: SentenceBuilder::new(config),
+            last_commit: None,
+        }
+    }
+
+    /// Feed one frame at `t_ms` with the hand seen (the first hand, if several), or `None`.
+    pub fn observe(&mut self, t_ms: u64, hand: Option<&Hand>) -> FrameResult {
+        let prediction = hand.map(|h| self.classifier.classify(h));
+        let mut committed = self.builder.observe(t_ms, prediction.as_ref());
+        if let Some(c) = &committed {
+            self.last_commit = Some((c.clone(), t_ms));
+        }
+        if let Some(letter) = self.motion.observe(t_ms, hand) {
+            // The static classifier may have typed the base handshape (I for J, D for Z)
+            // while the motion was under way: the motion letter replaces it.
+            let window = crate::motion::MotionConfig::default().window_ms;
+            if let Some((c, at)) = &self.last_commit {
+                if c == base_of(letter) && t_ms.saturating_sub(*at) <= window {
+                    self.builder.backspace();
+                }
+            }
+            self.builder.push_motion_letter(letter, base_of(letter));
+            self.last_commit = Some((letter.to_string(), t_ms));
+            committed = Some(letter.to_string());
+        }
+        FrameResult {
+            prediction,
+            committed,
+            state: self.builder.state(),
+        }
+    }
+
+    /// End the current word.
+    pub fn space(&mut self) {
+        self.builder.space();
+    }
+
+    /// Remove the last letter.
+    pub fn backspace(&mut self) {
+        self.builder.backspace();
+    }
+
+    /// Forget the text.
+    pub fn clear(&mut self) {
+        self.builder.clear();
+        self.motion = MotionTracker::default();
+        self.last_commit = None;
+    }
+
+    /// The text so far.
+    pub fn state(&self) -> SentenceState {
+        self.builder.state()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_hand_frames_give_no_prediction() {
+        let mut s = Session::new(
+            Arc::new(Classifier::default_model()),
+            SentenceConfig::default(),
+        );
+        let r = s.observe(0, None);
+        assert!(r.prediction.is_none() && r.committed.is_none());
+        assert_eq!(r.state.full_sentence, "");
+    }
+
+    #[test]
+    fn a_held_medoid_handshape_types_its_letter() {
+        let clf = Arc::new(Classifier::default_model());
+        let Some(b) = clf.handshape("B").copied() else {
+            panic!("model has a B handshape");
+        };
+        let mut s = Session::new(clf, SentenceConfig::default());
+        for t in (0..1000).step_by(100) {
+            s.observe(t, Some(&b));
+        }
+        assert_eq!(s.state().current_word, "B");
+        s.space();
+        s.backspace();
+        assert_eq!(s.state().full_sentence, "");
+    }
+}
