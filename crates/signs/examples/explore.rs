@@ -72,7 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     for s in letters.iter().chain(&hof) {
-        if want.iter().any(|w| *w == s.label) {
+        if want.contains(&s.label) {
             println!("{:12} {:18} {}", s.label, s.source, summary(s));
         }
     }

@@ -91,7 +91,7 @@ impl Classifier {
         if self.net.sizes.last() != Some(&self.classes.len()) || self.classes.len() < 3 {
             return bad("class count differs from the network output");
         }
-        if !(self.temperature > 0.0) {
+        if self.temperature.is_nan() || self.temperature <= 0.0 {
             return bad("temperature must be positive");
         }
         Ok(())

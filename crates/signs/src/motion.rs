@@ -205,8 +205,8 @@ mod tests {
         let (kx, ky) = (tx - fx[tip_idx] * s, ty + s);
         let mut h = [[0.0f32; 3]; 21];
         h[0] = [kx, ky + s, 0.0];
-        for i in 1..5 {
-            h[i] = [kx - 0.5 * s + 0.05 * s * i as f32, ky + 0.6 * s, 0.0];
+        for (i, p) in h.iter_mut().enumerate().take(5).skip(1) {
+            *p = [kx - 0.5 * s + 0.05 * s * i as f32, ky + 0.6 * s, 0.0];
         }
         for f in 0..4 {
             let mcp = 5 + 4 * f;

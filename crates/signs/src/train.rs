@@ -202,7 +202,8 @@ pub fn train_with_report(
     for (ci, s) in &selected {
         counts[*ci] += 1;
         let held = opts.holdout_every > 1
-            && fnv(&format!("{}/{}", s.source, s.label), s.group) % opts.holdout_every == 0;
+            && fnv(&format!("{}/{}", s.source, s.label), s.group)
+                .is_multiple_of(opts.holdout_every);
         if held {
             hold.push((features(&s.hand).to_vec(), *ci));
             continue;
