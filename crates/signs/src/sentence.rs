@@ -50,7 +50,8 @@ pub struct SentenceState {
     pub current_word: String,
     pub words: Vec<String>,
     pub full_sentence: String,
-    pub last_prediction: Option<Prediction>,
+    /// Label of the last frame's prediction (`None`: no hand in the last frame).
+    pub last_prediction: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -73,7 +74,7 @@ pub struct SentenceBuilder {
     committed: Option<String>,
     idle_since: Option<u64>,
     last_ms: u64,
-    last_prediction: Option<Prediction>,
+    last_prediction: Option<String>,
 }
 
 impl SentenceBuilder {
@@ -95,7 +96,7 @@ impl SentenceBuilder {
     pub fn observe(&mut self, t_ms: u64, prediction: Option<&Prediction>) -> Option<String> {
         let t = t_ms.max(self.last_ms);
         self.last_ms = t;
-        self.last_prediction = prediction.cloned();
+        self.last_prediction = prediction.map(|p| p.label.clone());
         let Some(p) = prediction else {
             // The hand left: re-arm and forget the candidate.
             self.committed = None;

@@ -11,8 +11,11 @@ use serde::Serialize;
 /// One step of a spelling.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SpelledLetter {
-    /// The character of the text (upper-cased), `' '` for a word break.
+    /// The character of the text (upper-cased), `' '` for a word break (JSON key `char`).
+    #[serde(rename = "char")]
     pub ch: char,
+    /// Which word of the text (0-based) this belongs to; a break has the next word's index.
+    pub word_index: usize,
     /// The class whose handshape is shown (`"I"` for J, `"D"` for Z, `"space"` for a break).
     pub label: String,
     /// 21 landmarks, x and y in [0, 1] (y down), z in the same scale, centred in the unit square.
@@ -97,6 +100,7 @@ pub fn fingerspell(text: &str) -> Vec<SpelledLetter> {
 pub fn fingerspell_with(clf: &Classifier, text: &str) -> Vec<SpelledLetter> {
     let mut out: Vec<SpelledLetter> = Vec::new();
     let mut pending_break = false;
+    let mut word = 0;
     for ch in text.chars() {
         if ch.is_whitespace() {
             pending_break = !out.is_empty();
@@ -118,6 +122,7 @@ pub fn fingerspell_with(clf: &Classifier, text: &str) -> Vec<SpelledLetter> {
             if let Some(space) = clf.handshape(SPACE) {
                 out.push(SpelledLetter {
                     ch: ' ',
+                    word_index: word + 1,
                     label: SPACE.to_string(),
                     landmarks: to_unit_square(space),
                     tip: "Pause with the hand down between words (or sign space).".into(),
@@ -125,9 +130,11 @@ pub fn fingerspell_with(clf: &Classifier, text: &str) -> Vec<SpelledLetter> {
                 });
             }
             pending_break = false;
+            word += 1;
         }
         out.push(SpelledLetter {
             ch: c,
+            word_index: word,
             label,
             landmarks: to_unit_square(shape),
             tip: TIPS[(c as u8 - b'A') as usize].to_string(),
@@ -150,6 +157,8 @@ mod tests {
         assert!(s[3].motion.is_some());
         assert_eq!(s[5].label, "D");
         assert!(s[0].motion.is_none());
+        let words: Vec<usize> = s.iter().map(|l| l.word_index).collect();
+        assert_eq!(words, vec![0, 0, 1, 1, 1, 1, 1, 2, 2, 2]);
     }
 
     #[test]
