@@ -12,14 +12,24 @@ const streamInfo = $('stream-info');
 const sentenceMsg = $('sentence-msg');
 const recentList = $('recent');
 const sentenceButtons = ['btn-space', 'btn-backspace', 'btn-clear'].map($);
+let wasOpen = false;
+let sentence = null;
 
 const { socket, camera, streamer, intervalMs, drawPrediction } = setupLive({
   video: $('video'), overlay, stage: $('stage'), connPill: $('conn-status'), camPill: $('cam-status'),
   startBtn: $('start'), stopBtn: $('stop'), mirror: $('mirror'), placeholder: $('placeholder'), camError: $('cam-error'),
-  onConnState: (state) => { for (const b of sentenceButtons) b.disabled = state !== 'open'; },
+  onConnState: (state) => {
+    for (const b of sentenceButtons) b.disabled = state !== 'open';
+    // each connection is its own session on the server: after a reconnect the sentence starts afresh
+    if (state === 'open' && wasOpen && sentence.text) {
+      sentence.update({ words: [], current_word: '', full_sentence: '' });
+      sentenceMsg.textContent = 'Reconnected: the server started a new sentence.';
+    }
+    if (state === 'open') wasOpen = true;
+  },
 });
 camera.addEventListener('status', (e) => { if (e.detail.state !== 'on') streamInfo.textContent = ''; });
-const sentence = new SentenceView($('sentence'));
+sentence = new SentenceView($('sentence'));
 const showPrediction = predictionPanel({
   letter: $('letter'), meter: $('meter'), meterText: $('meter-text'), top: $('top'), live: $('letter-live'),
 });
