@@ -26,7 +26,13 @@ fn summary(s: &Sample) -> String {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = default_data_dir();
     let letters = jsonl::load_jsonl(&data.join("reference/letters.jsonl"), "letters")?.samples;
-    let hof = tables::load_hands_on_fluency(&data)?;
+    let mut hof = tables::load_hands_on_fluency(&data)?;
+    if std::env::var_os("BISON").is_some() {
+        for p in 1..=3 {
+            hof.extend(tables::load_bisonhacks_person(&data, p)?);
+        }
+        hof.extend(tables::load_borisgraudt(&data)?);
+    }
     let want: Vec<String> = std::env::args().skip(1).collect();
     if std::env::var_os("NN").is_some() {
         let permitted = signbridge_signs::train::load_permitted(&data, &[])?;
