@@ -1,1 +1,204 @@
-//! The server.
+//! SignBridge's HTTP and WebSocket server: the async shell around the synchronous hand
+//! pipeline (`signbridge_vision`) and sign recognition (`signbridge_signs`).
+//!
+//! # Layout
+//! - [`config`]: `ServeArgs` (flags and environment) -> validated `Config`.
+//! - [`engine`]: the models behind two traits (real or stub), loaded and warmed up once.
+//! - [`workers`]: the fixed pool of inference threads behind a bounded queue (429 when full).
+//! - [`analysis`]: what a worker does with one frame (decode, hands, letter, timings).
+//! - [`recognition`]: the only contact with the signs crate (classifier, sentence).
+//! - [`sessions`]: per-client state, the session cap and idle expiry.
+//! - [`state`]: what all handlers share, and frame admission.
+//! - [`routes`]: one file per endpoint group; [`ws`]: the WebSocket stream with frame skipping.
+//! - [`storage`]: learners' progress in SQLite, off the async runtime.
+//! - [`metrics`], [`memory`]: Prometheus metrics and process memory.
+//! - [`error`]: every client-visible error and its status code, in one place.
+//!
+//! [`run`] is `signbridge serve`; [`serve`] takes an injected listener, model loader and
+//! shutdown future, so tests run the whole server on 127.0.0.1:0.
+
+pub mod analysis;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod memory;
+pub mod metrics;
+pub mod recognition;
+pub mod routes;
+pub mod sessions;
+pub mod state;
+pub mod storage;
+pub mod workers;
+pub mod ws;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use config::{Config, ServeArgs};
+pub use engine::Models;
+pub use signbridge_vision::VisionError;
+
+use crate::memory::ProcessMemory;
+use crate::state::{AppState, State};
+use crate::storage::Storage;
+use crate::workers::Workers;
+
+/// `signbridge serve`: builds the runtime, loads the models in the background, serves until
+/// SIGINT or SIGTERM. Fails if the address cannot be bound or the models cannot be loaded.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info")),
+        )
+        .try_init();
+    let config = Config::try_from(args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        // Network I/O only; inference has its own threads.
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("signbridge-io")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.addr))?;
+        tracing::info!(addr = %listener.local_addr()?, workers = config.workers, "listening");
+        let loader_config = config.clone();
+        serve(
+            config,
+            move || Models::load(&loader_config),
+            listener,
+            shutdown_signal(),
+        )
+        .await
+    })
+}
+
+/// Serves on `listener` until `shutdown` completes. `load_models` runs on a blocking thread
+/// while the server already answers (`/health` says 503 until it returns); if it fails, the
+/// server stops and the error is returned.
+pub async fn serve<L>(
+    config: Config,
+    load_models: L,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()>
+where
+    L: FnOnce() -> Result<Models, VisionError> + Send + 'static,
+{
+    let workers = Workers::start(config.workers, config.queue_depth)
+        .context("cannot start worker threads")?;
+    let storage = {
+        let path = config.db.clone();
+        tokio::task::spawn_blocking(move || Storage::open(&path)).await?
+    };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let state: AppState = Arc::new(State::new(config, workers, storage, stop_rx));
+
+    let load_failed = Arc::new(tokio::sync::Notify::new());
+    let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let loader = tokio::task::spawn_blocking({
+        let state = state.clone();
+        let load_failed = load_failed.clone();
+        let failed = failed.clone();
+        move || {
+            let started = Instant::now();
+            let result = load_models();
+            match &result {
+                Ok(models) => {
+                    let _ = state.models.set(models.clone());
+                    let _ = state
+                        .baseline_rss
+                        .set(ProcessMemory::read().rss_bytes.unwrap_or(0));
+                    state.metrics.set_ready();
+                    tracing::info!(
+                        secs = started.elapsed().as_secs_f64(),
+                        "models loaded and warmed up"
+                    );
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot load the models");
+                    failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                    load_failed.notify_one();
+                }
+            }
+            result.map(|_| ())
+        }
+    });
+
+    let sweeper = tokio::spawn(expire_sessions(state.clone()));
+    let app = routes::router(state.clone());
+    let stop = {
+        let load_failed = load_failed.clone();
+        async move {
+            tokio::select! {
+                _ = shutdown => tracing::info!("shutting down"),
+                _ = load_failed.notified() => tracing::info!("shutting down: no models"),
+            }
+            // Tell long-lived connections (WebSockets) to close so the server can drain.
+            let _ = stop_tx.send(true);
+        }
+    };
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(stop)
+        .await;
+    sweeper.abort();
+    let workers_state = state.clone();
+    tokio::task::spawn_blocking(move || workers_state.workers.shutdown()).await?;
+    served.context("server error")?;
+    // A loader still running is left to finish on its own; one that failed is reported.
+    if failed.load(std::sync::atomic::Ordering::SeqCst) {
+        loader.await?.context("cannot load the models")?;
+    }
+    Ok(())
+}
+
+/// Forgets idle HTTP sessions, checking a few times per TTL.
+async fn expire_sessions(state: AppState) {
+    let period =
+        (state.sessions.ttl() / 4).clamp(Duration::from_millis(10), Duration::from_secs(30));
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let expired = state.sessions.expire(Instant::now());
+        if expired > 0 {
+            tracing::debug!(expired, "idle sessions expired");
+        }
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,146 @@
+//! Every error a client can see, and the one place that maps them to status codes and JSON
+//! bodies `{"error": ..., "error_type": ...}`. Details of internal errors go to the log only.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use signbridge_vision::VisionError;
+
+use crate::storage::StorageError;
+
+/// Marks an error response with its `error_type`, for the failure counter.
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorKind(pub &'static str);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedType(String),
+    #[error("{0}")]
+    Undecodable(String),
+    #[error("{0}")]
+    ImageTooLarge(String),
+    #[error("the server is busy; retry shortly")]
+    Overloaded,
+    #[error("too many live sessions; retry later")]
+    TooManySessions,
+    #[error("the hand models are still loading")]
+    NotReady,
+    #[error("request timed out")]
+    Timeout,
+    #[error("progress could not be saved; retry shortly")]
+    StorageUnavailable(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// Machine-readable kind, the `error_type` field and the metrics label.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::NotFound => "not_found",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::UnsupportedType(_) => "unsupported_type",
+            ApiError::Undecodable(_) => "undecodable_image",
+            ApiError::ImageTooLarge(_) => "image_too_large",
+            ApiError::Overloaded => "overloaded",
+            ApiError::TooManySessions => "too_many_sessions",
+            ApiError::NotReady => "models_not_ready",
+            ApiError::Timeout => "timeout",
+            ApiError::StorageUnavailable(_) => "storage_unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    /// The message a client sees: never the details of an internal error.
+    pub fn public_message(&self) -> String {
+        self.to_string()
+    }
+
+    /// The JSON body shared by HTTP answers and WebSocket error messages.
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::json!({ "error": self.public_message(), "error_type": self.kind() })
+    }
+}
+
+impl From<&ApiError> for StatusCode {
+    fn from(e: &ApiError) -> StatusCode {
+        match e {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Undecodable(_) | ApiError::ImageTooLarge(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::Overloaded | ApiError::TooManySessions => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::NotReady | ApiError::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::Internal(detail) => tracing::error!(detail = %detail, "internal error"),
+            ApiError::StorageUnavailable(detail) => {
+                tracing::error!(detail = %detail, "storage error")
+            }
+            _ => tracing::debug!(error = %self, kind = self.kind(), "request refused"),
+        }
+        let mut response = (StatusCode::from(&self), Json(self.body())).into_response();
+        response.extensions_mut().insert(ErrorKind(self.kind()));
+        response
+    }
+}
+
+impl From<VisionError> for ApiError {
+    fn from(e: VisionError) -> ApiError {
+        match e {
+            VisionError::Decode(m) => ApiError::Undecodable(format!("cannot decode image: {m}")),
+            VisionError::UnsupportedFormat(m) => {
+                ApiError::UnsupportedType(format!("unsupported image type: {m}"))
+            }
+            e @ VisionError::TooLarge { .. } => ApiError::ImageTooLarge(e.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> ApiError {
+        ApiError::StorageUnavailable(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_details_stay_out_of_the_body() {
+        let e = ApiError::Internal("secret path /etc/x".into());
+        assert_eq!(StatusCode::from(&e), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!e.body().to_string().contains("secret"));
+    }
+
+    #[test]
+    fn dimension_bomb_is_422_image_too_large() {
+        let e = ApiError::from(VisionError::TooLarge {
+            width: 20000,
+            height: 20000,
+            max_pixels: 40_000_000,
+        });
+        assert_eq!(StatusCode::from(&e), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.kind(), "image_too_large");
+    }
+}

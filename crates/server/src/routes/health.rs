@@ -1,0 +1,64 @@
+//! `GET /health` (503 until the models are loaded and warmed up) and `GET /api` (what this
+//! server is and what it accepts).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::state::AppState;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let ready = state.models.get().is_some();
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "status": if ready { "ok" } else { "loading" },
+        "models_loaded": ready,
+        "version": VERSION,
+    });
+    (status, Json(body))
+}
+
+pub async fn info(State(state): State<AppState>) -> Json<Value> {
+    let c = &state.config;
+    Json(json!({
+        "name": "SignBridge",
+        "version": VERSION,
+        "models_loaded": state.models.get().is_some(),
+        "languages": ["ASL"],
+        "limits": {
+            "max_body_bytes": c.max_body_bytes,
+            "ws_max_message_bytes": c.ws_max_message_bytes,
+            "max_image_pixels": c.max_image_pixels,
+            "max_long_side": c.max_long_side,
+            "max_short_side": c.max_short_side,
+            "max_hands": c.max_hands,
+            "max_sessions": c.max_sessions,
+            "session_ttl_secs": c.session_ttl.as_secs_f64(),
+            "ws_idle_secs": c.ws_idle.as_secs_f64(),
+            "request_timeout_secs": c.request_timeout.as_secs_f64(),
+            "workers": state.workers.threads(),
+            "queue_depth": state.workers.capacity(),
+        },
+        "features": {
+            "image_formats": ["jpeg", "png", "webp"],
+            "sessions": "X-Session-Id header or signbridge_session cookie; one per WebSocket",
+            "frame_skipping": "one frame in flight per WebSocket session; a newer frame replaces a waiting one",
+            "progress": state.storage.is_available(),
+            "text_to_sign": false,
+        },
+        "endpoints": [
+            "GET /health", "GET /api", "POST /predict-image", "POST /predict-and-build",
+            "GET /sentence", "POST /sentence/space", "POST /sentence/backspace", "POST /sentence/clear",
+            "POST /clear-sentence", "WS /ws/stream", "GET /api/memory", "GET /metrics",
+            "GET /api/progress", "POST /api/progress/attempt",
+            "GET /", "GET /learn", "GET /practice", "GET /progress", "GET /about", "GET /static/*",
+        ],
+    }))
+}

@@ -1,0 +1,179 @@
+//! The HTTP surface: one file per endpoint group, assembled into one router here, with the
+//! layers every request goes through (body limit, timeout, tracing, failure counting).
+
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::cors::CorsLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::sessions::{valid_id, SessionRef, SESSION_COOKIE, SESSION_HEADER};
+use crate::state::AppState;
+
+mod health;
+mod memory;
+mod metrics;
+mod predict;
+mod progress;
+mod sentence;
+mod static_files;
+
+/// Room for multipart boundaries and small fields on top of the largest accepted image.
+const MULTIPART_OVERHEAD: usize = 64 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.max_body_bytes + MULTIPART_OVERHEAD;
+    let api = Router::new()
+        .route("/health", get(health::health))
+        .route("/api", get(health::info))
+        .route("/predict-image", post(predict::predict_image))
+        .route("/predict-and-build", post(predict::predict_and_build))
+        .route("/sentence", get(sentence::get_sentence))
+        .route("/sentence/space", post(sentence::space))
+        .route("/sentence/backspace", post(sentence::backspace))
+        .route("/sentence/clear", post(sentence::clear))
+        .route("/clear-sentence", post(sentence::clear))
+        .route("/api/memory", get(memory::memory))
+        .route("/metrics", get(metrics::metrics))
+        .route("/api/progress", get(progress::get_progress))
+        .route("/api/progress/attempt", post(progress::record_attempt))
+        .layer(middleware::from_fn_with_state(state.clone(), deadline));
+    Router::new()
+        .merge(api)
+        .route("/ws/stream", get(crate::ws::upgrade))
+        .merge(static_files::routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_failures,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .layer(CorsLayer::permissive())
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+async fn method_not_allowed(method: Method) -> Response {
+    let body = serde_json::json!({
+        "error": format!("method {method} not allowed here"),
+        "error_type": "method_not_allowed",
+    });
+    (axum::http::StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
+}
+
+/// The per-request time limit: upload, queueing and inference together. A slow client cannot
+/// hold a connection's memory or a worker's result for longer than this.
+async fn deadline(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.config.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout.into_response(),
+    }
+}
+
+/// Counts every error answer by its `error_type` (set by `ApiError::into_response`).
+async fn count_failures(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if let Some(kind) = response.extensions().get::<crate::error::ErrorKind>() {
+        // Frame failures are already counted where they happen.
+        if !matches!(
+            kind.0,
+            "undecodable_image" | "unsupported_type" | "image_too_large" | "overloaded"
+        ) {
+            state.metrics.failure(kind.0);
+        }
+    }
+    response
+}
+
+/// The HTTP session a request belongs to: `X-Session-Id`, else the cookie, else a new one.
+pub struct HttpSession {
+    pub state: SessionRef,
+    /// Set when the client must be given the cookie.
+    cookie: Option<HeaderValue>,
+}
+
+impl HttpSession {
+    pub fn resolve(app: &AppState, headers: &HeaderMap) -> Result<HttpSession, ApiError> {
+        let now = Instant::now();
+        if let Some(value) = headers.get(SESSION_HEADER) {
+            let id = value
+                .to_str()
+                .ok()
+                .filter(|id| valid_id(id))
+                .ok_or_else(|| {
+                    ApiError::BadRequest(
+                        "X-Session-Id must be 8 to 128 characters of A-Z a-z 0-9 _ -".into(),
+                    )
+                })?;
+            let (_, state) = app.sessions.http(Some(id), now)?;
+            return Ok(HttpSession {
+                state,
+                cookie: None,
+            });
+        }
+        let from_cookie = cookie_value(headers, SESSION_COOKIE).filter(|id| valid_id(id));
+        let (id, state) = app.sessions.http(from_cookie.as_deref(), now)?;
+        let cookie = if from_cookie.as_deref() == Some(id.as_str()) {
+            None
+        } else {
+            let max_age = app.sessions.ttl().as_secs().max(1);
+            HeaderValue::from_str(&format!(
+                "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}"
+            ))
+            .ok()
+        };
+        Ok(HttpSession { state, cookie })
+    }
+
+    /// Adds the session cookie to `response` when the client does not have it yet.
+    pub fn respond(&self, response: impl IntoResponse) -> Response {
+        let mut response = response.into_response();
+        if let Some(cookie) = &self.cookie {
+            response.headers_mut().append(SET_COOKIE, cookie.clone());
+        }
+        response
+    }
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then(|| v.to_string())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_is_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; signbridge_session=abcdef0123456789; b=2"),
+        );
+        assert_eq!(
+            cookie_value(&h, SESSION_COOKIE).as_deref(),
+            Some("abcdef0123456789")
+        );
+        assert_eq!(cookie_value(&h, "missing"), None);
+    }
+}

@@ -1,0 +1,157 @@
+//! A server on 127.0.0.1:0 with its own database, and the shared test data.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use signbridge_server::{serve, Config, Models, VisionError};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub struct TestServer {
+    pub base: String,
+    pub ws_url: String,
+    pub db: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<anyhow::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Stub models (one fixed hand per frame, instant) and `flags` on top of the defaults.
+    pub async fn start(flags: &[&str]) -> TestServer {
+        Self::start_with(flags, || Ok(Models::stub("A", Duration::ZERO))).await
+    }
+
+    pub async fn start_with<L>(flags: &[&str], load: L) -> TestServer
+    where
+        L: FnOnce() -> Result<Models, VisionError> + Send + 'static,
+    {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("progress.sqlite3");
+        let mut all = vec!["--port", "0"];
+        if !flags.contains(&"--db") {
+            all.extend(["--db", db.to_str().expect("utf-8 temp path")]);
+        }
+        all.extend_from_slice(flags);
+        let config = Config::from_flags(all).expect("test flags are valid");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve(config, load, listener, async {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            base: format!("http://{addr}"),
+            ws_url: format!("ws://{addr}/ws/stream"),
+            db,
+            stop: Some(stop),
+            task,
+            _dir: dir,
+        }
+    }
+
+    /// Waits until `/health` says ready.
+    pub async fn ready(self) -> TestServer {
+        let client = reqwest::Client::new();
+        for _ in 0..600 {
+            if let Ok(r) = client.get(format!("{}/health", self.base)).send().await {
+                if r.status() == 200 {
+                    return self;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("server at {} never became ready", self.base);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Graceful shutdown; returns what `serve` returned.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(20), &mut self.task)
+            .await
+            .expect("server stops within 20 s")
+            .expect("server task did not panic")
+    }
+}
+
+/// `shared/data`: $SIGNBRIDGE_DATA, else next to the repository.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("SIGNBRIDGE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
+}
+
+pub fn image(rel: &str) -> Vec<u8> {
+    let path = data_dir().join("images").join(rel);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (set SIGNBRIDGE_DATA to shared/data)",
+            path.display()
+        )
+    })
+}
+
+/// A real photo of the letter A (224x224 JPEG).
+pub fn letter_a() -> Vec<u8> {
+    image("letters/A/A0.jpg")
+}
+
+pub fn upload(bytes: Vec<u8>, file_name: &str, mime: &str) -> reqwest::multipart::Form {
+    let part = reqwest::multipart::Part::bytes(bytes)
+        .file_name(file_name.to_string())
+        .mime_str(mime)
+        .expect("mime");
+    reqwest::multipart::Form::new()
+        .part("file", part)
+        .text("language", "ASL")
+}
+
+/// A PNG whose header claims `w` x `h` but which holds a single zero row: a dimension bomb.
+pub fn png_bomb_header(w: u32, h: u32) -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, tag: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        out.extend_from_slice(tag);
+        out.extend_from_slice(data);
+        let mut crc_input = tag.to_vec();
+        crc_input.extend_from_slice(data);
+        out.extend_from_slice(&crc32(&crc_input).to_be_bytes());
+    }
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut out, b"IHDR", &ihdr);
+    // A stored (uncompressed) zlib stream of one tiny row is enough for the header check.
+    chunk(
+        &mut out,
+        b"IDAT",
+        &[
+            0x78, 0x01, 0x01, 0x01, 0x00, 0xfe, 0xff, 0x00, 0x00, 0x01, 0x00, 0x01,
+        ],
+    );
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}

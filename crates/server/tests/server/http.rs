@@ -1,0 +1,516 @@
+//! HTTP endpoints over real sockets, with stub hand models.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use signbridge_server::Models;
+
+use crate::common::{letter_a, png_bomb_header, upload, TestServer};
+
+async fn json(r: reqwest::Response) -> (StatusCode, Value) {
+    let status = r.status();
+    let text = r.text().await.expect("body");
+    let value =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, value)
+}
+
+async fn assert_alive(s: &TestServer) {
+    let r = reqwest::get(s.url("/health"))
+        .await
+        .expect("health answers");
+    assert_eq!(r.status(), 200, "server still healthy");
+}
+
+#[tokio::test]
+async fn health_is_503_while_models_load_then_200() {
+    let (release, gate) = std::sync::mpsc::channel::<()>();
+    let s = TestServer::start_with(&[], move || {
+        let _ = gate.recv_timeout(Duration::from_secs(20));
+        Ok(Models::stub("A", Duration::ZERO))
+    })
+    .await;
+    let (status, body) = json(reqwest::get(s.url("/health")).await.unwrap()).await;
+    assert_eq!(status, 503);
+    assert_eq!(body["status"], "loading");
+    assert_eq!(body["models_loaded"], false);
+    let r = reqwest::Client::new()
+        .post(s.url("/predict-image"))
+        .multipart(upload(letter_a(), "a.jpg", "image/jpeg"));
+    let (status, body) = json(r.send().await.unwrap()).await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("models_not_ready"))
+    );
+    release.send(()).unwrap();
+    let s = s.ready().await;
+    let (status, body) = json(reqwest::get(s.url("/health")).await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["models_loaded"], true);
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn api_describes_limits_and_endpoints() {
+    let s = TestServer::start(&["--max-body-bytes", "100000"])
+        .await
+        .ready()
+        .await;
+    let (status, body) = json(reqwest::get(s.url("/api")).await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["limits"]["max_body_bytes"], 100000);
+    assert!(body["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e == "WS /ws/stream"));
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn predict_image_reports_the_hand_and_letter() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let r = reqwest::Client::new()
+        .post(s.url("/predict-image"))
+        .multipart(upload(letter_a(), "a.jpg", "image/jpeg"));
+    let (status, body) = json(r.send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["label"], "A", "{body}");
+    assert_eq!(body["language"], "ASL");
+    assert_eq!(body["landmarks_detected"], true);
+    assert_eq!(body["image_width"], 224);
+    assert_eq!(body["image_height"], 224);
+    assert_eq!(body["top"].as_array().unwrap().len(), 3);
+    let hand = &body["hands"][0];
+    assert_eq!(hand["handedness"], "Right");
+    assert_eq!(hand["landmarks"].as_array().unwrap().len(), 21);
+    assert_eq!(hand["world_landmarks"].as_array().unwrap().len(), 21);
+    assert!(body["timestamp"].as_f64().unwrap() > 1.7e9);
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_uploads_get_json_errors_and_the_server_keeps_serving() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let client = reqwest::Client::new();
+    let jpeg = letter_a();
+    let mut oversize = jpeg.clone();
+    oversize.resize(6 * 1024 * 1024, 0);
+    let cases: Vec<(&str, reqwest::multipart::Form, StatusCode, &str)> = vec![
+        (
+            "6 MiB upload",
+            upload(oversize, "big.jpg", "image/jpeg"),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+        (
+            // (the decoder conceals a JPEG cut in its scan data, as browsers do; one cut in its
+            // headers cannot be shown at all)
+            "JPEG cut in its headers",
+            upload(jpeg[..300].to_vec(), "t.jpg", "image/jpeg"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "undecodable_image",
+        ),
+        (
+            "text file",
+            upload(
+                b"this is not an image\n".repeat(50),
+                "notes.txt",
+                "text/plain",
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_type",
+        ),
+        (
+            "empty file",
+            upload(Vec::new(), "e.jpg", "image/jpeg"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "undecodable_image",
+        ),
+        (
+            "PNG header claiming 20000x20000",
+            upload(png_bomb_header(20000, 20000), "bomb.png", "image/png"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "image_too_large",
+        ),
+        (
+            "no file field",
+            reqwest::multipart::Form::new().text("language", "ASL"),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "unsupported language",
+            upload(jpeg.clone(), "a.jpg", "image/jpeg").text("language", "Klingon"),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+    ];
+    for (name, form, want_status, want_type) in cases {
+        let r = client
+            .post(s.url("/predict-image"))
+            .multipart(form)
+            .send()
+            .await;
+        let (status, body) = json(r.unwrap_or_else(|e| panic!("{name}: {e}"))).await;
+        assert_eq!(
+            (status, body["error_type"].as_str()),
+            (want_status, Some(want_type)),
+            "{name}: {body}"
+        );
+        assert!(body["error"].is_string(), "{name}: {body}");
+        assert_alive(&s).await;
+    }
+    let r = client
+        .post(s.url("/predict-image"))
+        .body("plain body")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json(r).await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_type"))
+    );
+    let r = client
+        .post(s.url("/predict-image"))
+        .multipart(upload(jpeg, "a.jpg", "image/jpeg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "a good request after the bad ones");
+    let metrics = reqwest::get(s.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("signbridge_failures_total{kind=\"image_too_large\"} 1"),
+        "{metrics}"
+    );
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn overload_is_answered_429_at_once() {
+    let s = TestServer::start_with(&["--workers", "1", "--queue-depth", "1"], || {
+        Ok(Models::stub("A", Duration::from_millis(300)))
+    })
+    .await
+    .ready()
+    .await;
+    let client = reqwest::Client::new();
+    let requests = (0..6).map(|_| {
+        let r = client.post(s.url("/predict-image")).multipart(upload(
+            letter_a(),
+            "a.jpg",
+            "image/jpeg",
+        ));
+        async move {
+            let started = std::time::Instant::now();
+            let (status, body) = json(r.send().await.unwrap()).await;
+            (status, body, started.elapsed())
+        }
+    });
+    let results = futures_util::future::join_all(requests).await;
+    let ok = results.iter().filter(|(s, _, _)| *s == 200).count();
+    let refused: Vec<_> = results.iter().filter(|(s, _, _)| *s == 429).collect();
+    assert!(
+        ok >= 1 && !refused.is_empty(),
+        "{:?}",
+        results.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
+    assert_eq!(ok + refused.len(), 6);
+    for (_, body, elapsed) in refused {
+        assert_eq!(body["error_type"], "overloaded");
+        assert!(
+            *elapsed < Duration::from_millis(250),
+            "refused without waiting: {elapsed:?}"
+        );
+    }
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn slow_request_times_out_with_408() {
+    let s = TestServer::start_with(&["--request-timeout-secs", "0.2"], || {
+        Ok(Models::stub("A", Duration::from_millis(1000)))
+    })
+    .await
+    .ready()
+    .await;
+    let r = reqwest::Client::new()
+        .post(s.url("/predict-image"))
+        .multipart(upload(letter_a(), "a.jpg", "image/jpeg"));
+    let (status, body) = json(r.send().await.unwrap()).await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (StatusCode::REQUEST_TIMEOUT, Some("timeout"))
+    );
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn sentences_are_per_session_by_header_and_cookie() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let client = reqwest::Client::new();
+    let a = "session-a-0001";
+    let mut committed = None;
+    for _ in 0..40 {
+        let r = client
+            .post(s.url("/predict-and-build"))
+            .header("X-Session-Id", a)
+            .multipart(upload(letter_a(), "a.jpg", "image/jpeg"));
+        let (status, body) = json(r.send().await.unwrap()).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["label"], "A");
+        assert!(
+            body["words"].is_array() && body.get("committed").is_some(),
+            "{body}"
+        );
+        if body["committed"].is_string() {
+            committed = Some(body);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let committed = committed.expect("holding A commits it");
+    assert_eq!(committed["current_word"], "A");
+    let get = |id: &'static str| {
+        client
+            .get(s.url("/sentence"))
+            .header("X-Session-Id", id)
+            .send()
+    };
+    let (_, other) = json(get("session-b-0002").await.unwrap()).await;
+    assert_eq!(
+        other["full_sentence"], "",
+        "another session's sentence stays empty"
+    );
+    let (_, mine) = json(
+        client
+            .post(s.url("/sentence/space"))
+            .header("X-Session-Id", a)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(mine["words"], serde_json::json!(["A"]));
+    let (_, mine) = json(
+        client
+            .post(s.url("/sentence/backspace"))
+            .header("X-Session-Id", a)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(mine["full_sentence"], "");
+    let (_, mine) = json(
+        client
+            .post(s.url("/clear-sentence"))
+            .header("X-Session-Id", a)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(mine["words"], serde_json::json!([]));
+    // Without a header the server hands out a cookie, and honours it.
+    let r = client.post(s.url("/sentence/clear")).send().await.unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.starts_with("signbridge_session=") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let r = client
+        .get(s.url("/sentence"))
+        .header("cookie", pair)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers().get("set-cookie").is_none(),
+        "a known cookie is not replaced"
+    );
+    let r = client
+        .get(s.url("/sentence"))
+        .header("X-Session-Id", "bad id!")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn idle_http_sessions_expire() {
+    let s = TestServer::start(&["--session-ttl-secs", "0.2"])
+        .await
+        .ready()
+        .await;
+    let client = reqwest::Client::new();
+    client
+        .get(s.url("/sentence"))
+        .header("X-Session-Id", "expiring-01")
+        .send()
+        .await
+        .unwrap();
+    let (_, mem) = json(reqwest::get(s.url("/api/memory")).await.unwrap()).await;
+    assert_eq!(mem["sessions"], 1, "{mem}");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (_, mem) = json(reqwest::get(s.url("/api/memory")).await.unwrap()).await;
+    assert_eq!(mem["sessions"], 0, "{mem}");
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn sessions_over_the_cap_get_429() {
+    let s = TestServer::start(&["--max-sessions", "1"])
+        .await
+        .ready()
+        .await;
+    let client = reqwest::Client::new();
+    let r = client
+        .get(s.url("/sentence"))
+        .header("X-Session-Id", "first-session")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (status, body) = json(
+        client
+            .get(s.url("/sentence"))
+            .header("X-Session-Id", "second-session")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_sessions"))
+    );
+    let r = client
+        .get(s.url("/sentence"))
+        .header("X-Session-Id", "first-session")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the live session still works");
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn metrics_and_memory_report_stages_sessions_and_rss() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let client = reqwest::Client::new();
+    let r = client
+        .post(s.url("/predict-and-build"))
+        .header("X-Session-Id", "metrics-test");
+    r.multipart(upload(letter_a(), "a.jpg", "image/jpeg"))
+        .send()
+        .await
+        .unwrap();
+    let r = reqwest::get(s.url("/metrics")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    for stage in [
+        "queue", "decode", "resize", "palm", "landmark", "classify", "total",
+    ] {
+        assert!(
+            text.contains(&format!(
+                "signbridge_stage_seconds_count{{stage=\"{stage}\"}} 1"
+            )),
+            "{stage}: {text}"
+        );
+    }
+    for needle in [
+        "signbridge_frames_processed_total{source=\"http\"} 1",
+        "signbridge_frames_dropped_total 0",
+        "signbridge_queue_depth 0",
+        "signbridge_sessions_live{kind=\"http\"} 1",
+        "signbridge_models_ready 1",
+    ] {
+        assert!(text.contains(needle), "missing {needle}: {text}");
+    }
+    let (status, mem) = json(reqwest::get(s.url("/api/memory")).await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(
+        mem["rss_bytes"].as_u64().unwrap() > 0
+            && mem["peak_rss_bytes"].as_u64() >= mem["rss_bytes"].as_u64()
+    );
+    assert_eq!(mem["per_session"][0]["kind"], "http");
+    assert_eq!(mem["per_session"][0]["frames"], 1);
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_get_json_errors() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let (status, body) = json(reqwest::get(s.url("/no/such/page")).await.unwrap()).await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (status, _) = json(reqwest::get(s.url("/predict-image")).await.unwrap()).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn web_pages_are_served_from_the_embedded_folder() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web");
+    for (path, file) in [
+        ("/", "index.html"),
+        ("/learn", "learn.html"),
+        ("/about", "about.html"),
+    ] {
+        let r = reqwest::get(s.url(path)).await.unwrap();
+        if web.join(file).exists() {
+            assert_eq!(r.status(), 200, "{path}");
+            assert!(r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"));
+            assert_eq!(
+                r.bytes().await.unwrap(),
+                std::fs::read(web.join(file)).unwrap()
+            );
+        } else {
+            assert_eq!(r.status(), 404, "{path} without web/{file}");
+        }
+    }
+    let r = reqwest::get(s.url("/static/../Cargo.toml")).await.unwrap();
+    assert_eq!(r.status(), 404);
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn graceful_shutdown_returns_ok_and_releases_the_port() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let addr = s.base.trim_start_matches("http://").to_string();
+    s.stop().await.expect("clean stop");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "nothing listens after shutdown"
+    );
+}
+
+#[tokio::test]
+async fn failed_model_load_stops_the_server_with_the_error() {
+    let s = TestServer::start_with(&[], || {
+        Err(signbridge_server::VisionError::Models(
+            "no models here".into(),
+        ))
+    })
+    .await;
+    let err = s.stop().await.expect_err("serve reports the load failure");
+    assert!(format!("{err:#}").contains("no models here"), "{err:#}");
+}

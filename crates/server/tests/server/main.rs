@@ -1,0 +1,9 @@
+//! The server over real sockets on 127.0.0.1:0. One test binary (linking is slow on small
+//! machines); the modules split it by concern. Most tests use stub hand models, so they check
+//! the server's own behaviour quickly; `real_models` runs the real pipeline.
+
+mod common;
+mod http;
+mod progress;
+mod real_models;
+mod ws;

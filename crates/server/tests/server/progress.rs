@@ -1,0 +1,158 @@
+//! The progress API and its SQLite storage, including failed writes.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::common::TestServer;
+
+async fn attempt(s: &TestServer, body: Value) -> (StatusCode, Value) {
+    let r = reqwest::Client::new()
+        .post(s.url("/api/progress/attempt"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap())
+}
+
+async fn progress(s: &TestServer, query: &str) -> (StatusCode, Value) {
+    let r = reqwest::get(s.url(&format!("/api/progress{query}")))
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn attempts_add_up_to_progress_with_streaks() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let (status, empty) = progress(&s, "?profile=learner-0001").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        empty,
+        json!({"profile": "learner-0001", "letters": {}, "total_attempts": 0, "total_correct": 0, "accuracy": 0.0})
+    );
+    for correct in [true, true, false, true] {
+        let (status, _) = attempt(
+            &s,
+            json!({"profile": "learner-0001", "target": "A", "correct": correct, "score": 0.8}),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let (status, p) = attempt(
+        &s,
+        json!({"profile": "learner-0001", "target": "b", "correct": true, "score": 1.0}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(p["letters"]["A"]["attempts"], 4);
+    assert_eq!(p["letters"]["A"]["correct"], 3);
+    assert_eq!(p["letters"]["A"]["streak"], 1);
+    assert_eq!(p["letters"]["A"]["best_streak"], 2);
+    assert!(p["letters"]["A"]["last_practised"].as_i64().unwrap() > 1_700_000_000);
+    assert_eq!(p["letters"]["B"]["attempts"], 1);
+    assert_eq!(
+        (p["total_attempts"].as_u64(), p["total_correct"].as_u64()),
+        (Some(5), Some(4))
+    );
+    assert!((p["accuracy"].as_f64().unwrap() - 0.8).abs() < 1e-9);
+    let (_, again) = progress(&s, "?profile=learner-0001").await;
+    assert_eq!(again, p, "GET reads what POST wrote");
+    let (_, other) = progress(&s, "?profile=learner-0002").await;
+    assert_eq!(other["total_attempts"], 0, "profiles are separate");
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_progress_input_is_400() {
+    let s = TestServer::start(&[]).await.ready().await;
+    for query in [
+        "",
+        "?profile=short",
+        "?profile=has%20space%20inside",
+        "?other=1",
+    ] {
+        let (status, body) = progress(&s, query).await;
+        assert_eq!(
+            (status, body["error_type"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("bad_request")),
+            "{query}"
+        );
+    }
+    for body in [
+        json!({"profile": "learner-0001", "target": "AB", "correct": true, "score": 0.5}),
+        json!({"profile": "learner-0001", "target": "7", "correct": true, "score": 0.5}),
+        json!({"profile": "learner-0001", "target": "A", "correct": true, "score": 1.5}),
+        json!({"profile": "learner-0001", "target": "A", "correct": "yes", "score": 0.5}),
+        json!({"profile": "learner-0001", "target": "A"}),
+        json!({"profile": "x", "target": "A", "correct": true, "score": 0.5}),
+        json!([1, 2]),
+    ] {
+        let (status, reply) = attempt(&s, body.clone()).await;
+        assert_eq!(
+            (status, reply["error_type"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("bad_request")),
+            "{body}"
+        );
+    }
+    let r = reqwest::Client::new()
+        .post(s.url("/api/progress/attempt"))
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let (_, p) = progress(&s, "?profile=learner-0001").await;
+    assert_eq!(p["total_attempts"], 0, "nothing was written");
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failed_write_is_a_json_503_and_reads_still_work() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let ok = json!({"profile": "learner-0001", "target": "A", "correct": true, "score": 0.9});
+    assert_eq!(attempt(&s, ok.clone()).await.0, 200);
+    // Make every further write fail, as a full or read-only disk would.
+    let conn = rusqlite::Connection::open(&s.db).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON attempts BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+    )
+    .unwrap();
+    let (status, body) = attempt(&s, ok).await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("storage_unavailable"))
+    );
+    assert!(
+        !body["error"].as_str().unwrap().contains("disk full"),
+        "details stay in the log: {body}"
+    );
+    let (status, p) = progress(&s, "?profile=learner-0001").await;
+    assert_eq!(
+        (status, p["total_attempts"].as_u64()),
+        (StatusCode::OK, Some(1)),
+        "the failed write left no trace"
+    );
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unopenable_database_disables_progress_only() {
+    let s = TestServer::start(&["--db", "/nonexistent-dir/for/signbridge.sqlite3"])
+        .await
+        .ready()
+        .await;
+    let (status, body) = progress(&s, "?profile=learner-0001").await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("storage_unavailable"))
+    );
+    let (status, _) = attempt(
+        &s,
+        json!({"profile": "learner-0001", "target": "A", "correct": true, "score": 0.9}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(reqwest::get(s.url("/health")).await.unwrap().status(), 200);
+    s.stop().await.unwrap();
+}

@@ -1,0 +1,275 @@
+//! The WebSocket stream over real sockets, with stub hand models.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use signbridge_server::Models;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::common::{letter_a, TestServer};
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(s: &TestServer) -> Ws {
+    let (ws, _) = tokio_tungstenite::connect_async(&s.ws_url)
+        .await
+        .expect("websocket connects");
+    ws
+}
+
+fn frame_text(jpeg: &[u8]) -> Message {
+    let data = format!(
+        "data:image/jpeg;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(jpeg)
+    );
+    Message::text(json!({"type": "frame", "data": data}).to_string())
+}
+
+/// The next JSON message (skipping pings); `None` when the server closed the connection.
+async fn next_json(ws: &mut Ws) -> Option<Value> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a reply within 10 s")?;
+        match msg.ok()? {
+            Message::Text(t) => {
+                return Some(serde_json::from_str(t.as_str()).expect("replies are JSON"))
+            }
+            Message::Close(_) => return None,
+            _ => continue,
+        }
+    }
+}
+
+async fn send(ws: &mut Ws, msg: Message) {
+    ws.send(msg).await.expect("send");
+}
+
+#[tokio::test]
+async fn frames_get_predictions_with_sentence_and_timings() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let mut ws = connect(&s).await;
+    send(&mut ws, frame_text(&letter_a())).await;
+    let reply = next_json(&mut ws).await.unwrap();
+    assert_eq!(reply["type"], "prediction", "{reply}");
+    assert_eq!(reply["label"], "A");
+    assert_eq!(reply["frame"], 1);
+    assert_eq!(reply["dropped"], 0);
+    assert!(
+        reply["full_sentence"].is_string() && reply.get("committed").is_some(),
+        "{reply}"
+    );
+    for stage in ["decode", "palm", "landmark", "classify", "total"] {
+        assert!(reply["timings_ms"][stage].is_number(), "{stage}: {reply}");
+    }
+    // A binary frame works too.
+    send(&mut ws, Message::binary(letter_a())).await;
+    let reply = next_json(&mut ws).await.unwrap();
+    assert_eq!(
+        (reply["type"].as_str(), reply["frame"].as_u64()),
+        (Some("prediction"), Some(2))
+    );
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn two_sessions_keep_separate_sentences() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let (mut a, mut b) = (connect(&s).await, connect(&s).await);
+    let mut committed = false;
+    for _ in 0..60 {
+        send(&mut a, frame_text(&letter_a())).await;
+        let reply = next_json(&mut a).await.unwrap();
+        assert_eq!(reply["type"], "prediction", "{reply}");
+        if reply["committed"].is_string() {
+            assert_eq!(reply["current_word"], "A");
+            committed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(committed, "holding A commits it in session a");
+    send(&mut b, Message::text(r#"{"type":"space"}"#)).await;
+    let reply = next_json(&mut b).await.unwrap();
+    assert_eq!(
+        reply,
+        json!({"type": "sentence", "current_word": "", "words": [], "full_sentence": "", "last_prediction": null})
+    );
+    send(&mut a, Message::text(r#"{"type":"space"}"#)).await;
+    let reply = next_json(&mut a).await.unwrap();
+    assert_eq!(reply["words"], json!(["A"]));
+    send(&mut a, Message::text(r#"{"type":"clear"}"#)).await;
+    assert_eq!(next_json(&mut a).await.unwrap()["full_sentence"], "");
+    let mem: Value = reqwest::get(s.url("/api/memory"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mem["sessions"], 2);
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn malformed_messages_get_errors_and_the_connection_stays_usable() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let jpeg = letter_a();
+    let b64 = |b: &[u8]| {
+        format!(
+            "data:image/jpeg;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(b)
+        )
+    };
+    let cases = vec![
+        ("invalid JSON", Message::text("not json {"), "bad_request"),
+        ("JSON array", Message::text("[1, 2, 3]"), "bad_request"),
+        ("JSON null", Message::text("null"), "bad_request"),
+        (
+            "unknown type",
+            Message::text(r#"{"type":"bogus"}"#),
+            "bad_request",
+        ),
+        (
+            "bad base64",
+            Message::text(r#"{"type":"frame","data":"data:image/jpeg;base64,@@@@not-base64"}"#),
+            "bad_request",
+        ),
+        (
+            "missing data",
+            Message::text(r#"{"type":"frame"}"#),
+            "bad_request",
+        ),
+        (
+            "data not a string",
+            Message::text(r#"{"type":"frame","data":12345}"#),
+            "bad_request",
+        ),
+        (
+            "not an image",
+            Message::text(json!({"type":"frame","data": b64(b"this is not an image")}).to_string()),
+            "unsupported_type",
+        ),
+        (
+            "truncated JPEG",
+            Message::text(json!({"type":"frame","data": b64(&jpeg[..300])}).to_string()),
+            "undecodable_image",
+        ),
+        (
+            "binary garbage",
+            Message::binary(b"\x00\x01\x02binary".to_vec()),
+            "unsupported_type",
+        ),
+        (
+            "6 MiB binary frame",
+            Message::binary(vec![0u8; 6 * 1024 * 1024]),
+            "payload_too_large",
+        ),
+    ];
+    let mut ws = connect(&s).await;
+    for (name, message, want) in cases {
+        send(&mut ws, message).await;
+        let reply = next_json(&mut ws)
+            .await
+            .unwrap_or_else(|| panic!("{name}: connection closed"));
+        assert_eq!(
+            (reply["type"].as_str(), reply["error_type"].as_str()),
+            (Some("error"), Some(want)),
+            "{name}: {reply}"
+        );
+        send(&mut ws, frame_text(&jpeg)).await;
+        let reply = next_json(&mut ws)
+            .await
+            .unwrap_or_else(|| panic!("{name}: closed after the error"));
+        assert_eq!(reply["type"], "prediction", "{name}: usable after: {reply}");
+    }
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_newer_frame_replaces_a_waiting_one_and_is_counted_as_dropped() {
+    let s = TestServer::start_with(&[], || Ok(Models::stub("A", Duration::from_millis(300))))
+        .await
+        .ready()
+        .await;
+    let mut ws = connect(&s).await;
+    for _ in 0..5 {
+        send(&mut ws, Message::binary(letter_a())).await;
+    }
+    let first = next_json(&mut ws).await.unwrap();
+    let last = next_json(&mut ws).await.unwrap();
+    assert_eq!(
+        (first["frame"].as_u64(), first["dropped"].as_u64()),
+        (Some(1), Some(3)),
+        "{first}"
+    );
+    assert_eq!(
+        (last["frame"].as_u64(), last["dropped"].as_u64()),
+        (Some(5), Some(3)),
+        "{last}"
+    );
+    let metrics = reqwest::get(s.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("signbridge_frames_dropped_total 3"),
+        "{metrics}"
+    );
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn sessions_over_the_cap_get_an_error_then_a_close() {
+    let s = TestServer::start(&["--max-sessions", "1"])
+        .await
+        .ready()
+        .await;
+    let mut first = connect(&s).await;
+    let mut second = connect(&s).await;
+    let reply = next_json(&mut second)
+        .await
+        .expect("an error before the close");
+    assert_eq!(
+        (reply["type"].as_str(), reply["error_type"].as_str()),
+        (Some("error"), Some("too_many_sessions"))
+    );
+    assert!(
+        next_json(&mut second).await.is_none(),
+        "then the server closes"
+    );
+    send(&mut first, Message::binary(letter_a())).await;
+    assert_eq!(next_json(&mut first).await.unwrap()["type"], "prediction");
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn idle_websocket_is_closed() {
+    let s = TestServer::start(&["--ws-idle-secs", "0.3"])
+        .await
+        .ready()
+        .await;
+    let mut ws = connect(&s).await;
+    let started = std::time::Instant::now();
+    assert!(next_json(&mut ws).await.is_none(), "closed by the server");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_closes_open_websockets() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let mut ws = connect(&s).await;
+    send(&mut ws, Message::binary(letter_a())).await;
+    assert_eq!(next_json(&mut ws).await.unwrap()["type"], "prediction");
+    let stopping = tokio::spawn(s.stop());
+    assert!(
+        next_json(&mut ws).await.is_none(),
+        "the server closes the socket"
+    );
+    stopping.await.unwrap().expect("clean stop");
+}
