@@ -34,6 +34,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         hof.extend(tables::load_borisgraudt(&data)?);
     }
     let want: Vec<String> = std::env::args().skip(1).collect();
+    if std::env::var_os("PRED").is_some() {
+        let clf = signbridge_signs::Classifier::default_model();
+        for s in letters
+            .iter()
+            .chain(&hof)
+            .filter(|s| want.contains(&s.label))
+        {
+            let p = clf.classify(&s.hand);
+            let top: Vec<String> = p.top.iter().map(|(l, c)| format!("{l}:{c:.2}")).collect();
+            println!(
+                "{} {} -> {} [{}] {}",
+                s.label,
+                s.source,
+                p.label,
+                top.join(" "),
+                summary(s)
+            );
+        }
+        return Ok(());
+    }
     if std::env::var_os("NN").is_some() {
         let permitted = signbridge_signs::train::load_permitted(&data, &[])?;
         let feats: Vec<_> = permitted

@@ -81,7 +81,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 row.push(ok);
             }
-            println!("{hold_ms:7} {noise:5.1} {:5} {:5} {:5}", row[0], row[1], row[2]);
+            println!(
+                "{hold_ms:7} {noise:5.1} {:5} {:5} {:5}",
+                row[0], row[1], row[2]
+            );
         }
     }
     Ok(())

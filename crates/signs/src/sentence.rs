@@ -3,18 +3,19 @@
 //! so it behaves the same at 5 fps and 30 fps and in tests.
 //!
 //! Rules (every duration is measured between frame timestamps):
-//! - a label becomes the *candidate* when seen with confidence >= `min_confidence`; a different
-//!   label replaces it only once it has been seen over at least `switch_ms` without the
-//!   candidate reappearing in between (so a single wrong frame at any frame rate does not reset
-//!   a held sign, and glitches of different labels do not block a new sign);
-//! - a candidate held for `hold_ms` is committed once, on a frame that shows it: a letter is appended, `space` ends the
-//!   word, `delete` removes the last letter;
-//! - the same label is committed again only after it is *re-armed*: any no-hand observation
-//!   (of any duration, e.g. the 0.2 s between the two Ls of HELLO) or another candidate
-//!   (a different handshape, `nothing` included) in between;
-//! - no hand or `nothing` for `idle_ms` ends the current word;
-//! - frames below `min_confidence` (other than `nothing`) are neutral: they neither reset nor
-//!   extend anything.
+//! - every hand frame is a vote for its top label; frames with confidence >= `min_confidence`
+//!   (and `nothing` frames) are *confident* votes;
+//! - a sign X is committed, on a confident frame that shows it, when over the last `hold_ms` X has
+//!   more than half of the votes (a confident vote weighs twice an unsure one) and was already
+//!   the top label in the first third of
+//!   that window (so it has been held about `hold_ms`, whatever the frame rate, and scattered
+//!   wrong or unsure frames do not stop it);
+//!   a letter is appended, `space` ends the word, `delete` removes the last letter;
+//! - the same sign is committed again only after it is *re-armed*: any no-hand frame (of any
+//!   duration, e.g. the 0.2 s between the two Ls of HELLO), or another label (`nothing` included)
+//!   seen confidently over at least `rearm_ms` while X was absent (a real change of handshape,
+//!   not a glitch);
+//! - no hand or `nothing` for `idle_ms` ends the current word.
 
 use crate::classifier::Prediction;
 use crate::labels::{DELETE, NOTHING, SPACE};
@@ -29,8 +30,8 @@ pub struct SentenceConfig {
     pub min_confidence: f32,
     /// No hand or a resting hand for this long ends the word.
     pub idle_ms: u64,
-    /// A different label must persist this long to replace the current candidate.
-    pub switch_ms: u64,
+    /// Another label seen over this long, without the committed one, re-arms it.
+    pub rearm_ms: u64,
 }
 
 impl Default for SentenceConfig {
@@ -39,7 +40,7 @@ impl Default for SentenceConfig {
             hold_ms: 600,
             min_confidence: 0.7,
             idle_ms: 1000,
-            switch_ms: 150,
+            rearm_ms: 300,
         }
     }
 }
@@ -54,24 +55,20 @@ pub struct SentenceState {
     pub last_prediction: Option<String>,
 }
 
-#[derive(Debug, Clone)]
-struct Seen {
-    label: String,
-    first_ms: u64,
-    last_ms: u64,
-}
-
 /// Builds words from observations. One per session.
 #[derive(Debug, Clone, Default)]
 pub struct SentenceBuilder {
     config: SentenceConfig,
     current: String,
     words: Vec<String>,
-    candidate: Option<Seen>,
-    /// Other labels seen since the candidate was last seen.
-    challengers: Vec<Seen>,
-    /// The label committed last and not re-armed since.
+    /// Votes `(t_ms, top label, confident)` since the hand last appeared, oldest first, pruned
+    /// to the window.
+    votes: std::collections::VecDeque<(u64, String, bool)>,
+    /// When the hand last appeared after a no-hand frame (or the start).
+    present_since: Option<u64>,
+    /// The label committed last and not re-armed since, and when it was last seen.
     committed: Option<String>,
+    committed_seen_ms: u64,
     idle_since: Option<u64>,
     last_ms: u64,
     last_prediction: Option<String>,
@@ -98,80 +95,82 @@ impl SentenceBuilder {
         self.last_ms = t;
         self.last_prediction = prediction.map(|p| p.label.clone());
         let Some(p) = prediction else {
-            // The hand left: re-arm and forget the candidate.
+            // The hand left: re-arm and forget the votes.
             self.committed = None;
-            self.candidate = None;
-            self.challengers.clear();
+            self.votes.clear();
+            self.present_since = None;
             return self.idle(t);
         };
+        let since = *self.present_since.get_or_insert(t);
         if p.label == NOTHING {
-            let ended = self.idle(t);
-            self.see(t, NOTHING);
-            return ended;
-        }
-        if p.confidence < self.config.min_confidence {
-            return None;
+            self.vote(t, NOTHING, true);
+            return self.idle(t);
         }
         self.idle_since = None;
-        self.see(t, &p.label);
-        let cand = self.candidate.as_ref()?;
-        if cand.label != p.label
-            || t.saturating_sub(cand.first_ms) < self.config.hold_ms
-            || self.committed.as_deref() == Some(cand.label.as_str())
-            || cand.label == NOTHING
-        {
+        let confident = p.confidence >= self.config.min_confidence;
+        self.vote(t, &p.label, confident);
+        if !confident {
             return None;
         }
-        let label = cand.label.clone();
-        self.committed = Some(label.clone());
-        self.apply(&label)
+        let hold = self.config.hold_ms;
+        if self.committed.as_deref() == Some(p.label.as_str()) || t.saturating_sub(since) < hold {
+            return None;
+        }
+        // The window starts with the vote in effect at its start (the last one at or before it),
+        // so sparse frames (a few per hold time) still count.
+        let window_start = t.saturating_sub(hold);
+        let from = self
+            .votes
+            .iter()
+            .rposition(|(vt, _, _)| *vt <= window_start)
+            .unwrap_or(0);
+        let (mut mine, mut all, mut first) = (0usize, 0usize, None);
+        for (vt, l, conf) in self.votes.iter().skip(from) {
+            if *l == p.label {
+                first.get_or_insert(*vt);
+            }
+            // A confident vote weighs 2, an unsure one 1.
+            let w = if *conf { 2 } else { 1 };
+            all += w;
+            if *l == p.label {
+                mine += w;
+            }
+        }
+        let early = first.is_some_and(|f| f <= window_start + hold / 3);
+        if !early || 2 * mine <= all {
+            return None;
+        }
+        self.committed = Some(p.label.clone());
+        self.committed_seen_ms = t;
+        self.apply(&p.label)
     }
 
-    /// Track the candidate and its challengers for a confident label (or `nothing`).
-    fn see(&mut self, t: u64, label: &str) {
-        match &mut self.candidate {
-            Some(c) if c.label == label => {
-                // The candidate reasserts itself: earlier glitches are forgotten.
-                c.last_ms = t;
-                self.challengers.clear();
-                return;
-            }
-            None => {
-                self.candidate = Some(Seen {
-                    label: label.to_string(),
-                    first_ms: t,
-                    last_ms: t,
-                });
-                self.rearm_unless(label);
-                return;
-            }
-            Some(_) => {}
+    /// Record a vote, prune old ones, and re-arm the committed label if another label has been
+    /// seen over `rearm_ms` since the committed one was last seen.
+    fn vote(&mut self, t: u64, label: &str, confident: bool) {
+        let keep = self.config.hold_ms.max(self.config.rearm_ms);
+        // Keep the window plus the one vote in effect at its start.
+        while self.votes.get(1).is_some_and(|(vt, _, _)| *vt + keep <= t) {
+            self.votes.pop_front();
         }
-        let pos = match self.challengers.iter().position(|c| c.label == label) {
-            Some(i) => {
-                self.challengers[i].last_ms = t;
-                i
-            }
-            None => {
-                self.challengers.push(Seen {
-                    label: label.to_string(),
-                    first_ms: t,
-                    last_ms: t,
-                });
-                self.challengers.len() - 1
-            }
+        self.votes.push_back((t, label.to_string(), confident));
+        if !confident {
+            return;
+        }
+        let Some(c) = self.committed.clone() else {
+            return;
         };
-        let c = &self.challengers[pos];
-        if c.last_ms - c.first_ms >= self.config.switch_ms {
-            self.candidate = Some(self.challengers.swap_remove(pos));
-            self.challengers.clear();
-            self.rearm_unless(label);
+        if c == label {
+            self.committed_seen_ms = t;
+            return;
         }
-    }
-
-    /// A new candidate re-arms every label but its own.
-    fn rearm_unless(&mut self, label: &str) {
-        if self.committed.as_deref() != Some(label) {
+        let seen = self.committed_seen_ms;
+        let first_other = self
+            .votes
+            .iter()
+            .find(|(vt, l, c)| *vt > seen && *c && l == label)
+            .map(|(vt, _, _)| *vt);
+        if first_other.is_some_and(|f| t - f >= self.config.rearm_ms) {
             self.committed = None;
         }
     }
@@ -212,8 +211,7 @@ impl SentenceBuilder {
     pub fn push_letter(&mut self, letter: &str) {
         self.current.push_str(letter);
         self.committed = None;
-        self.candidate = None;
-        self.challengers.clear();
+        self.votes.clear();
     }
 
     /// Append a letter found by motion (J, Z). The base handshape it was made with (I, D) counts

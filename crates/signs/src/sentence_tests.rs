@@ -74,8 +74,8 @@ fn a_stable_other_handshape_rearms_but_one_wrong_frame_does_not() {
     feed(&mut b, Some("A"), 1000, 1100, 100); // a single wrong frame
     feed(&mut b, Some("S"), 1100, 2000, 100);
     assert_eq!(b.state().current_word, "S");
-    feed(&mut b, Some("A"), 2000, 2300, 100); // A for 0.3 s: too short to commit, re-arms S
-    feed(&mut b, Some("S"), 2300, 3000, 100);
+    feed(&mut b, Some("A"), 2000, 2400, 100); // A for 0.3-0.4 s: too short to commit, re-arms S
+    feed(&mut b, Some("S"), 2400, 3100, 100);
     assert_eq!(b.state().current_word, "SS");
 }
 
@@ -85,6 +85,33 @@ fn a_single_wrong_frame_does_not_reset_the_hold() {
     feed(&mut b, Some("K"), 0, 400, 200);
     feed(&mut b, Some("V"), 400, 600, 200);
     assert_eq!(feed(&mut b, Some("K"), 600, 800, 200), vec!["K"]);
+}
+
+#[test]
+fn sparse_frames_still_commit_after_the_hold_time() {
+    let mut b = SentenceBuilder::default();
+    assert!(feed(&mut b, Some("Y"), 0, 1000, 500).is_empty());
+    assert_eq!(feed(&mut b, Some("Y"), 1000, 1100, 500), vec!["Y"]);
+}
+
+#[test]
+fn unsure_frames_of_the_held_sign_count_as_half_votes() {
+    let mut b = SentenceBuilder::default();
+    // G confident, then unsure G frames and one confident wrong frame: G still wins.
+    b.observe(0, Some(&pred("G", 0.9)));
+    b.observe(200, Some(&pred("Q", 0.9)));
+    b.observe(400, Some(&pred("G", 0.5)));
+    b.observe(600, Some(&pred("G", 0.5)));
+    assert_eq!(b.observe(800, Some(&pred("G", 0.9))).as_deref(), Some("G"));
+}
+
+#[test]
+fn scattered_wrong_frames_do_not_win_a_majority() {
+    let mut b = SentenceBuilder::default();
+    for (i, l) in ["H", "F", "T", "F", "I", "H", "F"].iter().enumerate() {
+        b.observe(i as u64 * 200, Some(&pred(l, 0.9)));
+    }
+    assert_eq!(b.state().full_sentence, "");
 }
 
 #[test]
