@@ -1,15 +1,17 @@
 //! What a worker does with one frame: decode, find hands, classify the signing hand, and time
 //! each stage. Runs on worker threads only (blocking, CPU-heavy).
 
+use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
-use signbridge_signs::Prediction;
+use signbridge_signs::{Classifier, Prediction};
 use signbridge_vision::{decode_image, Hand, ImageLimits, VisionError};
 
 use crate::engine::{HandTracking, Models};
 use crate::metrics::StageTimes;
-use crate::recognition::{classify, signing_hand};
+use crate::recognition::{classify, signing_hand, SentenceState};
+use crate::sessions::{lock, SessionRef};
 
 /// The outcome of one frame.
 #[derive(Clone, Debug)]
@@ -17,6 +19,8 @@ pub struct Analysis {
     pub hands: Vec<Hand>,
     /// `None` when no hand was found.
     pub prediction: Option<Prediction>,
+    /// For frames of a session: what the frame committed, and the sentence after it.
+    pub sentence: Option<(Option<String>, SentenceState)>,
     pub image_width: u32,
     pub image_height: u32,
     pub times: StageTimes,
@@ -24,11 +28,20 @@ pub struct Analysis {
     pub timestamp: f64,
 }
 
+/// What to do with the hands found.
+pub enum Recognise {
+    /// Image mode: classify the signing hand.
+    Classify(Arc<Classifier>),
+    /// A session's frame, seen at `t_ms`: classify and update its sentence.
+    Session(SessionRef, u64),
+}
+
 /// Image mode (`tracker` = `None`) or video mode. `queued_at` is when the job was offered to
 /// the pool, so the queue wait is measured too.
 pub fn analyse(
     models: &Models,
     tracker: Option<&mut dyn HandTracking>,
+    recognise: &Recognise,
     bytes: &[u8],
     limits: &ImageLimits,
     queued_at: Instant,
@@ -40,7 +53,16 @@ pub fn analyse(
         None => models.hands.detect(&frame)?,
     };
     let classify_start = Instant::now();
-    let prediction = signing_hand(&detection.hands).map(|hand| classify(&models.classifier, hand));
+    let (prediction, sentence) = match recognise {
+        Recognise::Classify(classifier) => (
+            signing_hand(&detection.hands).map(|hand| classify(classifier, hand)),
+            None,
+        ),
+        Recognise::Session(session, t_ms) => {
+            let result = lock(session).recognizer.observe(*t_ms, &detection.hands);
+            (result.prediction, Some((result.committed, result.state)))
+        }
+    };
     let classify_time = classify_start.elapsed();
     let times = StageTimes {
         queue: started.saturating_duration_since(queued_at),
@@ -54,6 +76,7 @@ pub fn analyse(
     Ok(Analysis {
         hands: detection.hands,
         prediction,
+        sentence,
         image_width: frame.original_width,
         image_height: frame.original_height,
         times,

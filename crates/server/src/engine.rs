@@ -49,11 +49,11 @@ impl HandTracking for HandTracker {
     }
 }
 
-/// Everything the workers need, loaded once and shared.
+/// The hand models, loaded once and shared by all workers. (The letter classifier is small,
+/// built into the binary and always available: it lives in the server state.)
 #[derive(Clone)]
 pub struct Models {
     pub hands: Arc<dyn HandModel>,
-    pub classifier: Arc<Classifier>,
 }
 
 impl Models {
@@ -75,7 +75,6 @@ impl Models {
         )?;
         let models = Models {
             hands: Arc::new(pipeline),
-            classifier: Arc::new(Classifier::default_model()),
         };
         models.warm_up()?;
         Ok(models)
@@ -85,14 +84,12 @@ impl Models {
     /// stored example), in every decodable frame after `delay` of "inference": for testing the
     /// server without the real hand models.
     pub fn stub(letter: &str, delay: Duration) -> Models {
-        let classifier = Classifier::default_model();
-        let shape = classifier
+        let shape = Classifier::default_model()
             .handshape(letter)
             .copied()
             .unwrap_or_else(open_hand);
         Models {
             hands: Arc::new(StubHands { delay, shape }),
-            classifier: Arc::new(classifier),
         }
     }
 

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use signbridge_signs::Classifier;
 
 use crate::error::ApiError;
 use crate::recognition::Recognizer;
@@ -25,9 +26,9 @@ pub struct Session {
 }
 
 impl Session {
-    fn new() -> Session {
+    fn new(classifier: Arc<Classifier>) -> Session {
         Session {
-            recognizer: Recognizer::new(),
+            recognizer: Recognizer::new(classifier),
             frames: 0,
             dropped: 0,
         }
@@ -74,14 +75,16 @@ pub struct Sessions {
     entries: Mutex<HashMap<String, Entry>>,
     max: usize,
     ttl: Duration,
+    classifier: Arc<Classifier>,
 }
 
 impl Sessions {
-    pub fn new(max: usize, ttl: Duration) -> Sessions {
+    pub fn new(max: usize, ttl: Duration, classifier: Arc<Classifier>) -> Sessions {
         Sessions {
             entries: Mutex::new(HashMap::new()),
             max,
             ttl,
+            classifier,
         }
     }
 
@@ -105,13 +108,13 @@ impl Sessions {
         }
         let id = id.map_or_else(new_id, str::to_string);
         entries.remove(&id);
-        Self::insert(&mut entries, self.max, id, Kind::Http, now)
+        self.insert(&mut entries, id, Kind::Http, now)
     }
 
     /// Registers a WebSocket session; it lives until the guard is dropped.
     pub fn open_ws(self: &Arc<Self>, now: Instant) -> Result<WsSession, ApiError> {
         let mut entries = self.entries();
-        let (id, state) = Self::insert(&mut entries, self.max, new_id(), Kind::Ws, now)?;
+        let (id, state) = self.insert(&mut entries, new_id(), Kind::Ws, now)?;
         Ok(WsSession {
             sessions: self.clone(),
             id,
@@ -120,16 +123,16 @@ impl Sessions {
     }
 
     fn insert(
+        &self,
         entries: &mut HashMap<String, Entry>,
-        max: usize,
         id: String,
         kind: Kind,
         now: Instant,
     ) -> Result<(String, SessionRef), ApiError> {
-        if entries.len() >= max {
+        if entries.len() >= self.max {
             return Err(ApiError::TooManySessions);
         }
-        let state = Arc::new(Mutex::new(Session::new()));
+        let state = Arc::new(Mutex::new(Session::new(self.classifier.clone())));
         entries.insert(
             id.clone(),
             Entry {
@@ -242,9 +245,13 @@ pub fn valid_id(id: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn sessions(max: usize, ttl: Duration) -> Sessions {
+        Sessions::new(max, ttl, Arc::new(Classifier::default_model()))
+    }
+
     #[test]
     fn same_id_gets_the_same_state_until_it_expires() {
-        let s = Sessions::new(10, Duration::from_secs(60));
+        let s = sessions(10, Duration::from_secs(60));
         let t0 = Instant::now();
         let (id, a) = s.http(None, t0).unwrap();
         let (_, b) = s.http(Some(&id), t0 + Duration::from_secs(59)).unwrap();
@@ -261,7 +268,7 @@ mod tests {
 
     #[test]
     fn cap_counts_websocket_and_http_sessions() {
-        let s = Arc::new(Sessions::new(2, Duration::from_secs(60)));
+        let s = Arc::new(sessions(2, Duration::from_secs(60)));
         let now = Instant::now();
         let ws = s.open_ws(now).unwrap();
         s.http(None, now).unwrap();
@@ -274,7 +281,7 @@ mod tests {
 
     #[test]
     fn websocket_sessions_do_not_expire_by_ttl() {
-        let s = Arc::new(Sessions::new(2, Duration::from_millis(1)));
+        let s = Arc::new(sessions(2, Duration::from_millis(1)));
         let now = Instant::now();
         let _ws = s.open_ws(now).unwrap();
         assert_eq!(s.expire(now + Duration::from_secs(10)), 0);

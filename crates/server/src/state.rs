@@ -7,12 +7,14 @@ use std::time::Instant;
 use signbridge_vision::ImageLimits;
 use tokio::sync::watch;
 
-use crate::analysis::{analyse, Analysis};
+use signbridge_signs::Classifier;
+
+use crate::analysis::{analyse, Analysis, Recognise};
 use crate::config::Config;
 use crate::engine::{HandTracking, Models};
 use crate::error::ApiError;
 use crate::metrics::{Metrics, Source};
-use crate::sessions::Sessions;
+use crate::sessions::{SessionRef, Sessions};
 use crate::storage::Storage;
 use crate::workers::Workers;
 
@@ -24,6 +26,8 @@ pub struct State {
     /// Set once, when the models are loaded and warmed up.
     pub models: OnceLock<Models>,
     pub workers: Workers,
+    /// The letter classifier: built into the binary, so available before the hand models.
+    pub classifier: Arc<Classifier>,
     pub sessions: Arc<Sessions>,
     pub storage: Storage,
     pub metrics: Metrics,
@@ -49,8 +53,14 @@ impl State {
             max_short_side: config.max_short_side,
             max_pixels: config.max_image_pixels,
         };
+        let classifier = Arc::new(Classifier::default_model());
         State {
-            sessions: Arc::new(Sessions::new(config.max_sessions, config.session_ttl)),
+            sessions: Arc::new(Sessions::new(
+                config.max_sessions,
+                config.session_ttl,
+                classifier.clone(),
+            )),
+            classifier,
             image_limits,
             config,
             models: OnceLock::new(),
@@ -73,14 +83,16 @@ impl State {
     }
 
     /// Runs one frame through the pipeline on the worker pool: image mode when `tracker` is
-    /// `None`. Refused at once with `Overloaded` when the queue is full.
+    /// `None`; `session`: the session whose sentence the frame feeds. Refused at once with
+    /// `Overloaded` when the queue is full.
     pub async fn analyse(
         &self,
         bytes: Vec<u8>,
         tracker: Option<SharedTracker>,
+        session: Option<SessionRef>,
         source: Source,
     ) -> Result<Analysis, ApiError> {
-        let job = self.submit(bytes, tracker)?;
+        let job = self.submit(bytes, tracker, session)?;
         self.finish(job, source).await
     }
 
@@ -89,7 +101,13 @@ impl State {
         &self,
         bytes: Vec<u8>,
         tracker: Option<SharedTracker>,
+        session: Option<SessionRef>,
     ) -> Result<FrameJob, ApiError> {
+        let recognise = match session {
+            // The frame's time is its arrival, not when a worker gets to it.
+            Some(session) => Recognise::Session(session, self.clock_ms()),
+            None => Recognise::Classify(self.classifier.clone()),
+        };
         let submitted = self.models().and_then(|models| {
             let models = models.clone();
             let limits = self.image_limits.clone();
@@ -100,9 +118,16 @@ impl State {
                         let mut guard = tracker
                             .lock()
                             .unwrap_or_else(|poisoned| poisoned.into_inner());
-                        analyse(&models, Some(guard.as_mut()), &bytes, &limits, queued_at)
+                        analyse(
+                            &models,
+                            Some(guard.as_mut()),
+                            &recognise,
+                            &bytes,
+                            &limits,
+                            queued_at,
+                        )
                     }
-                    None => analyse(&models, None, &bytes, &limits, queued_at),
+                    None => analyse(&models, None, &recognise, &bytes, &limits, queued_at),
                 })
                 .map_err(|_| ApiError::Overloaded)
         });

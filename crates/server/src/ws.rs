@@ -177,7 +177,9 @@ impl Stream {
             .tracker
             .get_or_insert_with(|| Arc::new(Mutex::new(models.hands.tracker())))
             .clone();
-        let job = self.state.submit(frame.bytes, Some(tracker))?;
+        let job =
+            self.state
+                .submit(frame.bytes, Some(tracker), Some(self.session.state.clone()))?;
         let state = self.state.clone();
         let number = frame.number;
         Ok(Box::pin(async move {
@@ -209,12 +211,10 @@ impl Stream {
     }
 
     fn prediction(&mut self, number: u64, analysis: &Analysis) -> Message {
-        let t_ms = self.state.clock_ms();
-        let (committed, sentence) = {
-            let mut s = lock(&self.session.state);
-            let committed = s.recognizer.observe(t_ms, analysis.prediction.as_ref());
-            (committed, s.recognizer.state())
-        };
+        let (committed, sentence) = analysis
+            .sentence
+            .clone()
+            .unwrap_or_else(|| (None, lock(&self.session.state).recognizer.state()));
         json_message(&PredictionMessage {
             kind: "prediction",
             prediction: PredictionBody::from(analysis),

@@ -24,6 +24,7 @@ mod predict;
 mod progress;
 mod sentence;
 mod static_files;
+mod text_to_sign;
 
 /// Room for multipart boundaries and small fields on top of the largest accepted image.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sentence/backspace", post(sentence::backspace))
         .route("/sentence/clear", post(sentence::clear))
         .route("/clear-sentence", post(sentence::clear))
+        .route("/text-to-sign", post(text_to_sign::text_to_sign))
         .route("/api/memory", get(memory::memory))
         .route("/metrics", get(metrics::metrics))
         .route("/api/progress", get(progress::get_progress))

@@ -27,7 +27,7 @@ pub async fn predict_image(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<PredictionBody>, ApiError> {
     let upload = read_upload(multipart, state.config.max_body_bytes).await?;
-    let analysis = state.analyse(upload.file, None, Source::Http).await?;
+    let analysis = state.analyse(upload.file, None, None, Source::Http).await?;
     Ok(Json(PredictionBody::from(&analysis)))
 }
 
@@ -47,14 +47,14 @@ pub async fn predict_and_build(
 ) -> Result<Response, ApiError> {
     let session = HttpSession::resolve(&state, &headers)?;
     let upload = read_upload(multipart, state.config.max_body_bytes).await?;
-    let analysis = state.analyse(upload.file, None, Source::Http).await?;
-    let t_ms = state.clock_ms();
-    let (committed, sentence) = {
-        let mut s = lock(&session.state);
-        s.frames += 1;
-        let committed = s.recognizer.observe(t_ms, analysis.prediction.as_ref());
-        (committed, s.recognizer.state())
-    };
+    lock(&session.state).frames += 1;
+    let analysis = state
+        .analyse(upload.file, None, Some(session.state.clone()), Source::Http)
+        .await?;
+    let (committed, sentence) = analysis
+        .sentence
+        .clone()
+        .unwrap_or_else(|| (None, lock(&session.state).recognizer.state()));
     let body = BuildBody {
         prediction: PredictionBody::from(&analysis),
         sentence,

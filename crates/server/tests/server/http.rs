@@ -514,3 +514,54 @@ async fn failed_model_load_stops_the_server_with_the_error() {
     let err = s.stop().await.expect_err("serve reports the load failure");
     assert!(format!("{err:#}").contains("no models here"), "{err:#}");
 }
+
+#[tokio::test]
+async fn text_to_sign_spells_a_text_from_a_form_field() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let client = reqwest::Client::new();
+    let r = client
+        .post(s.url("/text-to-sign"))
+        .form(&[("text", "Hi yo")])
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json(r).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["text"], "Hi yo");
+    let letters = body["letters"].as_array().unwrap();
+    let chars: Vec<&str> = letters
+        .iter()
+        .map(|l| l["char"].as_str().unwrap())
+        .collect();
+    assert_eq!(chars, ["H", "I", " ", "Y", "O"], "{body}");
+    assert_eq!(letters[0]["label"], "H");
+    assert_eq!(letters[0]["landmarks"].as_array().unwrap().len(), 21);
+    assert!(letters[0]["tip"].as_str().is_some_and(|t| !t.is_empty()));
+    assert_eq!(letters[4]["word_index"], 1);
+    let form = reqwest::multipart::Form::new().text("text", "J");
+    let (status, body) = json(
+        client
+            .post(s.url("/text-to-sign"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(body["letters"][0]["motion"].is_string(), "J moves: {body}");
+    let (status, body) = json(
+        client
+            .post(s.url("/text-to-sign"))
+            .form(&[("other", "x")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+    s.stop().await.unwrap();
+}
