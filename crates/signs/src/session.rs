@@ -128,4 +128,45 @@ mod tests {
         s.backspace();
         assert_eq!(s.state().full_sentence, "");
     }
+
+    /// The model's I handshape, scaled to ~100 px and moved so its little-finger tip is at (x, y).
+    fn i_hand_at(clf: &Classifier, x: f32, y: f32) -> Hand {
+        let Some(i) = clf.handshape("I") else {
+            panic!("model has an I handshape");
+        };
+        let mut h = *i;
+        let (tx, ty) = (i[20][0] * 100.0, i[20][1] * 100.0);
+        for p in h.iter_mut() {
+            *p = [p[0] * 100.0 - tx + x, p[1] * 100.0 - ty + y, 0.0];
+        }
+        h
+    }
+
+    #[test]
+    fn a_j_traced_after_a_held_i_replaces_the_i() {
+        let clf = Arc::new(Classifier::default_model());
+        let mut s = Session::new(clf.clone(), SentenceConfig::default());
+        let mut t = 0;
+        // Hold I still: the static classifier types it.
+        while t < 800 {
+            s.observe(t, Some(&i_hand_at(&clf, 300.0, 200.0)));
+            t += 50;
+        }
+        assert_eq!(s.state().current_word, "I");
+        // Then trace the J: down one hand size, then hook sideways.
+        let path = [(0.0, 0.5), (0.0, 1.0), (-0.3, 1.0), (-0.6, 0.8)];
+        let mut committed = Vec::new();
+        for (dx, dy) in path {
+            for _ in 0..4 {
+                let r = s.observe(
+                    t,
+                    Some(&i_hand_at(&clf, 300.0 + dx * 100.0, 200.0 + dy * 100.0)),
+                );
+                committed.extend(r.committed);
+                t += 50;
+            }
+        }
+        assert!(committed.contains(&"J".to_string()), "{committed:?}");
+        assert_eq!(s.state().current_word, "J");
+    }
 }
