@@ -7,8 +7,8 @@
 //! - [`dataset`]: labelled samples and the loaders of `shared/data` (tables, detector JSONL);
 //! - [`classifier`]: the static-handshape classifier and its model file; [`mlp`] its network;
 //! - [`synthetic`]: permitted stand-ins for `space`, `delete`, `nothing`;
-//! - [`train`]: training, calibration, `train_default` for `signbridge train`;
-//! - [`evaluate`]: accuracy reports;
+//! - [`mod@train`]: training, calibration, `train_default` for `signbridge train`;
+//! - [`mod@evaluate`]: accuracy reports;
 //! - [`motion`]: J and Z from fingertip trajectories;
 //! - [`sentence`]: the timestamp-driven sentence builder;
 //! - [`session`]: classifier + motion + sentence builder for one stream of frames;
@@ -35,6 +35,7 @@ pub use error::{Result, SignsError};
 pub use evaluate::{evaluate, Report};
 pub use features::Hand;
 pub use labels::{DELETE, LETTERS, NOTHING, SPACE};
+pub use motion::{MotionConfig, MotionTracker};
 pub use sentence::{SentenceBuilder, SentenceConfig, SentenceState};
 pub use session::{FrameResult, Session};
 pub use text_to_sign::{fingerspell, SpelledLetter};

@@ -1,6 +1,6 @@
 //! Text to fingerspelling: for each letter of a text, a handshape a page can draw and a
 //! one-sentence tip. The handshapes are not typed in: they are the per-class medoids of the
-//! canonicalised training samples, computed by [`crate::train`] and stored in the model file.
+//! canonicalised training samples, computed by [`mod@crate::train`] and stored in the model file.
 //! They are drawn as a right hand seen in a mirror (the view of a selfie camera).
 
 use crate::classifier::Classifier;

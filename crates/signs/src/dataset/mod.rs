@@ -5,7 +5,7 @@
 //! - [`jsonl`]: detector output in JSON Lines (`reference/*.jsonl` or `signbridge detect --json`),
 //!   labelled by the parent folder of each `path`.
 //!
-//! Which sources may train the shipped model is decided in [`crate::train`]; `bisonhacks_3person`
+//! Which sources may train the shipped model is decided in [`mod@crate::train`]; `bisonhacks_3person`
 //! and `images/letters` are for evaluation only.
 
 pub mod jsonl;
