@@ -7,7 +7,6 @@ use std::time::Duration;
 
 /// `signbridge serve`: the HTTP and WebSocket server.
 #[derive(Clone, Debug, clap::Parser)]
-#[command(name = "signbridge-serve")]
 pub struct ServeArgs {
     /// Address to listen on. 127.0.0.1 keeps the server private to this machine; 0.0.0.0 exposes
     /// it to the network (there is no authentication).

@@ -51,10 +51,14 @@ use crate::workers::Workers;
 /// `signbridge serve`: builds the runtime, loads the models in the background, serves until
 /// SIGINT or SIGTERM. Fails if the address cannot be bound or the models cannot be loaded.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    // Logs go to stderr, coloured only on a terminal; RUST_LOG filters. A subscriber the
+    // caller installed first wins.
     let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .try_init();
     let config = Config::try_from(args)?;

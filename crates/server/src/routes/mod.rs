@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::cors::CorsLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::error::ApiError;
 use crate::sessions::{valid_id, SessionRef, SESSION_COOKIE, SESSION_HEADER};
@@ -58,7 +59,14 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             count_failures,
         ))
-        .layer(TraceLayer::new_for_http())
+        // A span per request; responses and refusals are logged at debug (refusals are
+        // expected under load and counted in /metrics; internal errors log themselves).
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::DEBUG))
+                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
+        )
         .layer(CorsLayer::permissive())
         .with_state(state)
 }
