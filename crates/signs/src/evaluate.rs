@@ -24,6 +24,8 @@ pub struct Report {
     /// Top-1 accuracy of the most probable class (ignoring the rejection threshold).
     pub accuracy: f32,
     pub top3_accuracy: f32,
+    /// Mean calibrated probability of the top class; near `accuracy` when well calibrated.
+    pub mean_confidence: f32,
     /// Fraction of samples whose prediction became `nothing` by the rejection threshold.
     pub rejected: f32,
     /// Accuracy counting a rejection as wrong (what the sentence builder would see).
@@ -38,6 +40,7 @@ pub fn evaluate(clf: &Classifier, samples: &[Sample]) -> Report {
     let k = clf.classes.len();
     let mut confusion = vec![vec![0usize; k]; k];
     let (mut n, mut top1, mut top3, mut rejected, mut after, mut skipped) = (0, 0, 0, 0, 0, 0);
+    let mut conf_sum = 0.0f64;
     for s in samples {
         let Some(label) = training_label(s) else {
             skipped += 1;
@@ -50,6 +53,7 @@ pub fn evaluate(clf: &Classifier, samples: &[Sample]) -> Report {
         let p = clf.classify(&s.hand);
         n += 1;
         let best = &p.top[0].0;
+        conf_sum += f64::from(p.top[0].1);
         if let Some(bi) = clf.classes.iter().position(|c| c == best) {
             confusion[truth][bi] += 1;
         }
@@ -89,6 +93,7 @@ pub fn evaluate(clf: &Classifier, samples: &[Sample]) -> Report {
         n,
         accuracy: frac(top1),
         top3_accuracy: frac(top3),
+        mean_confidence: (conf_sum / n.max(1) as f64) as f32,
         rejected: frac(rejected),
         accuracy_after_reject: frac(after),
         skipped,
@@ -100,10 +105,11 @@ impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "n={} top1={:.3} top3={:.3} rejected={:.3} top1_after_reject={:.3} skipped={}",
+            "n={} top1={:.3} top3={:.3} mean_conf={:.3} rejected={:.3} top1_after_reject={:.3} skipped={}",
             self.n,
             self.accuracy,
             self.top3_accuracy,
+            self.mean_confidence,
             self.rejected,
             self.accuracy_after_reject,
             self.skipped
