@@ -1,7 +1,8 @@
 //! Every error a client can see, and the one place that maps them to status codes and JSON
 //! bodies `{"error": ..., "error_type": ...}`. Details of internal errors go to the log only.
 
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use signbridge_vision::VisionError;
@@ -99,6 +100,14 @@ impl IntoResponse for ApiError {
         }
         let mut response = (StatusCode::from(&self), Json(self.body())).into_response();
         response.extensions_mut().insert(ErrorKind(self.kind()));
+        if matches!(
+            self,
+            ApiError::Overloaded | ApiError::TooManySessions | ApiError::NotReady
+        ) {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         response
     }
 }

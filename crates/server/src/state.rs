@@ -96,7 +96,8 @@ impl State {
         self.finish(job, source).await
     }
 
-    /// Admission: queues the frame or refuses it (counted) at once.
+    /// Admission: queues the frame or refuses it at once. (Failures are counted where they
+    /// are answered: the HTTP failure layer, or the WebSocket session.)
     pub fn submit(
         &self,
         bytes: Vec<u8>,
@@ -108,7 +109,7 @@ impl State {
             Some(session) => Recognise::Session(session, self.clock_ms()),
             None => Recognise::Classify(self.classifier.clone()),
         };
-        let submitted = self.models().and_then(|models| {
+        self.models().and_then(|models| {
             let models = models.clone();
             let limits = self.image_limits.clone();
             let queued_at = Instant::now();
@@ -130,11 +131,7 @@ impl State {
                     None => analyse(&models, None, &recognise, &bytes, &limits, queued_at),
                 })
                 .map_err(|_| ApiError::Overloaded)
-        });
-        if let Err(e) = &submitted {
-            self.metrics.failure(e.kind());
-        }
-        submitted
+        })
     }
 
     /// Waits for a queued frame's result and records it.
@@ -144,9 +141,8 @@ impl State {
             Ok(Err(e)) => Err(ApiError::from(e)),
             Err(_) => Err(ApiError::Internal("the inference job failed".into())),
         };
-        match &result {
-            Ok(analysis) => self.metrics.observe_frame(source, &analysis.times),
-            Err(e) => self.metrics.failure(e.kind()),
+        if let Ok(analysis) = &result {
+            self.metrics.observe_frame(source, &analysis.times);
         }
         result
     }

@@ -59,8 +59,7 @@ async fn run(state: AppState, socket: WebSocket) {
     let session = match state.sessions.open_ws(Instant::now()) {
         Ok(s) => s,
         Err(e) => {
-            state.metrics.failure(e.kind());
-            let _ = tx.send(error_message(&e)).await;
+            let _ = tx.send(error_message(&state, &e)).await;
             let _ = tx.send(close(TRY_AGAIN_LATER, "too many sessions")).await;
             return;
         }
@@ -109,16 +108,13 @@ async fn run(state: AppState, socket: WebSocket) {
                                     in_flight = Some(job);
                                     vec![]
                                 }
-                                Err(e) => vec![error_message(&e)],
+                                Err(e) => vec![error_message(&state, &e)],
                             }
                         }
                     }
                     Ok(Some(command)) => vec![stream.command(command)],
                     Err(ParseOutcome::Close) => break,
-                    Err(ParseOutcome::Bad(e)) => {
-                        state.metrics.failure(e.kind());
-                        vec![error_message(&e)]
-                    }
+                    Err(ParseOutcome::Bad(e)) => vec![error_message(&state, &e)],
                 }
             }
             (number, result) = async { in_flight.as_mut().expect("guarded by the select condition; this is a bug").await },
@@ -127,12 +123,12 @@ async fn run(state: AppState, socket: WebSocket) {
                 in_flight = None;
                 let mut out = vec![match result {
                     Ok(analysis) => stream.prediction(number, &analysis),
-                    Err(e) => error_message(&e),
+                    Err(e) => error_message(&state, &e),
                 }];
                 if let Some(frame) = waiting.take() {
                     match stream.start(frame) {
                         Ok(job) => in_flight = Some(job),
-                        Err(e) => out.push(error_message(&e)),
+                        Err(e) => out.push(error_message(&state, &e)),
                     }
                 }
                 out
@@ -257,7 +253,9 @@ fn json_message(body: &impl Serialize) -> Message {
     Message::Text(Utf8Bytes::from(text))
 }
 
-fn error_message(e: &ApiError) -> Message {
+/// An error reply, counted in the failure metrics.
+fn error_message(state: &crate::state::State, e: &ApiError) -> Message {
+    state.metrics.failure(e.kind());
     if let ApiError::Internal(detail) = e {
         tracing::error!(detail = %detail, "websocket frame failed");
     }

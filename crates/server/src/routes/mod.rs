@@ -96,13 +96,7 @@ async fn deadline(State(state): State<AppState>, request: Request, next: Next) -
 async fn count_failures(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     if let Some(kind) = response.extensions().get::<crate::error::ErrorKind>() {
-        // Frame failures are already counted where they happen.
-        if !matches!(
-            kind.0,
-            "undecodable_image" | "unsupported_type" | "image_too_large" | "overloaded"
-        ) {
-            state.metrics.failure(kind.0);
-        }
+        state.metrics.failure(kind.0);
     }
     response
 }

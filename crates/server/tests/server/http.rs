@@ -211,7 +211,14 @@ async fn overload_is_answered_429_at_once() {
         ));
         async move {
             let started = std::time::Instant::now();
-            let (status, body) = json(r.send().await.unwrap()).await;
+            let response = r.send().await.unwrap();
+            let retry_after = response.headers().get("retry-after").cloned();
+            let (status, body) = json(response).await;
+            assert_eq!(
+                status == 429,
+                retry_after.is_some(),
+                "Retry-After on 429 only"
+            );
             (status, body, started.elapsed())
         }
     });

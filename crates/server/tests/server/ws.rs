@@ -185,6 +185,16 @@ async fn malformed_messages_get_errors_and_the_connection_stays_usable() {
             .unwrap_or_else(|| panic!("{name}: closed after the error"));
         assert_eq!(reply["type"], "prediction", "{name}: usable after: {reply}");
     }
+    let metrics = reqwest::get(s.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("signbridge_failures_total{kind=\"bad_request\"} 7"),
+        "{metrics}"
+    );
     s.stop().await.unwrap();
 }
 
