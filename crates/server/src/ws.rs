@@ -143,7 +143,10 @@ async fn run(state: AppState, socket: WebSocket) {
             }
         };
         for message in outgoing {
-            if tx.send(message).await.is_err() {
+            // A client that stops reading must not hold the session (and its frames) forever.
+            let sent = tokio::time::timeout(state.config.request_timeout, tx.send(message)).await;
+            if !matches!(sent, Ok(Ok(()))) {
+                tracing::debug!("websocket client too slow or gone; closing");
                 return;
             }
         }
