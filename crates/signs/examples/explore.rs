@@ -1,7 +1,10 @@
 //! Look (not train) at handshape summaries of chosen classes: pointing angle of wrist->middle
 //! knuckle, per-finger extension (tip distance / knuckle distance from the wrist), chirality.
 //!
-//! `cargo run --release -p signbridge-signs --example explore`
+//! `cargo run --release -p signbridge-signs --example explore -- space delete nothing Hello`
+//! Modes by environment: `NN=1` the 5 nearest permitted training samples of each validation photo
+//! of the named classes; `DUMP=1` canonical coordinates; `PRED=1` the committed model's top 3;
+//! `BISON=1` also lists bisonhacks and borisgraudt samples (looking only, never training).
 
 use signbridge_signs::dataset::{default_data_dir, jsonl, tables, Sample};
 use signbridge_signs::features::{canonicalize, chirality};
