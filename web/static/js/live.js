@@ -42,6 +42,19 @@ export function setupLive({ video, overlay, stage, connPill, camPill, startBtn, 
   stopBtn.addEventListener('click', () => { camera.stop(); startBtn.focus(); });
   mirror.addEventListener('change', () => stage.classList.toggle('mirrored', mirror.checked));
 
+  // server-side refusals worth showing next to the camera (a full server, models still loading)
+  socket.addEventListener('message', (e) => {
+    const msg = e.detail.data;
+    if (msg.type !== 'error' || !['too_many_sessions', 'models_not_ready'].includes(msg.error_type)) return;
+    camError.hidden = false;
+    camError.textContent = msg.error_type === 'too_many_sessions'
+      ? `The server is busy (${msg.error}). Retrying automatically…`
+      : `The server is still loading its models (${msg.error}).`;
+  });
+  socket.addEventListener('status', (e) => {
+    if (e.detail.state === 'open' && camera.state !== 'error') camError.hidden = true;
+  });
+
   let overlayTimer = null;
   /** Draw a prediction's hands over the video; the drawing fades out if no new prediction comes. */
   function drawPrediction(msg) {
