@@ -69,7 +69,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .thread_name("signbridge-io")
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.addr))?;
@@ -82,7 +82,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             shutdown_signal(),
         )
         .await
-    })
+    });
+    // A model load still running at shutdown is not waited for.
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    result
 }
 
 /// Serves on `listener` until `shutdown` completes. `load_models` runs on a blocking thread
