@@ -1,4 +1,34 @@
 //! SignBridge's hand pipeline: synchronous, no async runtime, no HTTP.
+//!
+//! # Layout
+//! - [`image_input`]: bytes -> RGB frame (format check, header dimension check, decode, downscale).
+//! - [`models`]: the four MediaPipe model files: fetch (`npm pack`), verify (sha256), cache.
+//! - [`engine`]: the inference interface and its tract backend, with the `.tflite` rewriter that
+//!   works around tract-tflite's gaps.
+//! - [`anchors`], [`palm`], [`nms`]: palm detection (SSD anchors, decoding, weighted NMS).
+//! - [`roi`]: palm -> hand ROI, landmarks -> next ROI, overlap.
+//! - [`crop`]: rotated-rectangle crop with bilinear sampling, and its inverse.
+//! - [`landmarks`]: the hand-landmark model and projection back into the image.
+//! - [`pipeline`]: image mode; [`tracker`]: video mode.
+//! - [`hand`]: what is reported per hand.
+
+pub mod anchors;
+pub mod crop;
 pub mod engine;
 pub mod error;
+pub mod hand;
+pub mod image_input;
+pub mod landmarks;
+pub mod models;
+pub mod nms;
+pub mod palm;
+pub mod pipeline;
+pub mod roi;
+pub mod tracker;
+
 pub use error::VisionError;
+pub use hand::{Hand, Handedness, Point3, NUM_LANDMARKS};
+pub use image_input::{decode_image, Frame, ImageLimits};
+pub use models::{ModelStore, ModelVariant};
+pub use pipeline::{Detection, HandPipeline, PipelineConfig, StageTimings};
+pub use tracker::HandTracker;

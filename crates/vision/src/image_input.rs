@@ -1,0 +1,159 @@
+//! Bytes in, an RGB frame out: format sniffing, a dimension check from the header before any
+//! pixel is decoded, decoding (JPEG, PNG, WebP) and a downscale to the working size.
+//! Results are later reported in the original image's pixel coordinates.
+
+use std::io::Cursor;
+use std::time::{Duration, Instant};
+
+use fast_image_resize::{images::Image as FirImage, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use image::{ImageFormat, ImageReader, RgbImage};
+
+use crate::error::VisionError;
+
+/// Limits applied to every input image.
+#[derive(Clone, Debug)]
+pub struct ImageLimits {
+    /// Frames whose long side exceeds this are downscaled (aspect kept) before inference.
+    pub max_long_side: u32,
+    /// Frames whose short side exceeds this are downscaled (aspect kept) before inference.
+    pub max_short_side: u32,
+    /// Images declaring more pixels than this in their header are refused without decoding.
+    pub max_pixels: u64,
+}
+
+impl Default for ImageLimits {
+    /// 640x480 working size (either orientation), as the original; 40 megapixels at most.
+    fn default() -> Self {
+        ImageLimits { max_long_side: 640, max_short_side: 480, max_pixels: 40_000_000 }
+    }
+}
+
+/// A decoded frame ready for the pipeline.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    /// The pixels the models see: the original, or a downscaled copy.
+    pub rgb: RgbImage,
+    pub original_width: u32,
+    pub original_height: u32,
+    pub decode_time: Duration,
+    pub resize_time: Duration,
+}
+
+impl Frame {
+    /// Wraps already-decoded pixels, downscaling them to the limits.
+    pub fn from_rgb(rgb: RgbImage, limits: &ImageLimits) -> Result<Frame, VisionError> {
+        let (w, h) = rgb.dimensions();
+        let start = Instant::now();
+        let rgb = downscale(rgb, limits)?;
+        Ok(Frame { rgb, original_width: w, original_height: h, decode_time: Duration::ZERO, resize_time: start.elapsed() })
+    }
+}
+
+/// Decodes `bytes` as JPEG, PNG or WebP and downscales to the limits.
+pub fn decode_image(bytes: &[u8], limits: &ImageLimits) -> Result<Frame, VisionError> {
+    let start = Instant::now();
+    if bytes.is_empty() {
+        return Err(VisionError::Decode("empty input".into()));
+    }
+    let format = image::guess_format(bytes)
+        .map_err(|_| VisionError::UnsupportedFormat("not a JPEG, PNG or WebP image".into()))?;
+    if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP) {
+        return Err(VisionError::UnsupportedFormat(format!("{format:?} (we accept JPEG, PNG and WebP)")));
+    }
+    let reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let (width, height) = reader.into_dimensions().map_err(|e| VisionError::Decode(e.to_string()))?;
+    if width == 0 || height == 0 || u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(VisionError::TooLarge { width, height, max_pixels: limits.max_pixels });
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut decode_limits = image::Limits::default();
+    decode_limits.max_image_width = Some(width);
+    decode_limits.max_image_height = Some(height);
+    // Decoded RGBA plus codec scratch; anything beyond is a lie in the header.
+    decode_limits.max_alloc = Some(u64::from(width) * u64::from(height) * 8 + (16 << 20));
+    reader.limits(decode_limits);
+    let decoded = reader.decode().map_err(|e| VisionError::Decode(e.to_string()))?;
+    let rgb = decoded.into_rgb8();
+    let decode_time = start.elapsed();
+    let resize_start = Instant::now();
+    let rgb = downscale(rgb, limits)?;
+    Ok(Frame { rgb, original_width: width, original_height: height, decode_time, resize_time: resize_start.elapsed() })
+}
+
+/// The size a `width` x `height` image is scaled to so that it fits the limits in either
+/// orientation (a portrait frame may be 480 wide and 640 high). Never upscales.
+pub fn working_size(width: u32, height: u32, limits: &ImageLimits) -> (u32, u32) {
+    let (long, short) = (width.max(height) as f64, width.min(height) as f64);
+    let scale = (limits.max_long_side as f64 / long).min(limits.max_short_side as f64 / short).min(1.0);
+    if scale >= 1.0 {
+        return (width, height);
+    }
+    let w = ((width as f64 * scale).round() as u32).max(1);
+    let h = ((height as f64 * scale).round() as u32).max(1);
+    (w, h)
+}
+
+fn downscale(rgb: RgbImage, limits: &ImageLimits) -> Result<RgbImage, VisionError> {
+    let (w, h) = rgb.dimensions();
+    let (tw, th) = working_size(w, h, limits);
+    if (tw, th) == (w, h) {
+        return Ok(rgb);
+    }
+    let src = FirImage::from_vec_u8(w, h, rgb.into_raw(), PixelType::U8x3)
+        .map_err(|e| VisionError::Decode(format!("resize: {e}")))?;
+    let mut dst = FirImage::new(tw, th, PixelType::U8x3);
+    Resizer::new()
+        .resize(&src, &mut dst, &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear)))
+        .map_err(|e| VisionError::Decode(format!("resize: {e}")))?;
+    RgbImage::from_raw(tw, th, dst.into_vec()).ok_or_else(|| VisionError::Decode("resize produced a short buffer".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png_bytes(w: u32, h: u32) -> Vec<u8> {
+        let img = RgbImage::from_pixel(w, h, image::Rgb([10, 20, 30]));
+        let mut out = Vec::new();
+        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png).unwrap();
+        out
+    }
+
+    #[test]
+    fn large_frame_is_downscaled_with_aspect_kept() {
+        assert_eq!(working_size(1280, 960, &ImageLimits::default()), (640, 480));
+        assert_eq!(working_size(620, 1080, &ImageLimits::default()), (367, 640));
+        assert_eq!(working_size(224, 224, &ImageLimits::default()), (224, 224));
+        let frame = decode_image(&png_bytes(1280, 720), &ImageLimits::default()).unwrap();
+        assert_eq!(frame.rgb.dimensions(), (640, 360));
+        assert_eq!((frame.original_width, frame.original_height), (1280, 720));
+    }
+
+    #[test]
+    fn empty_and_garbage_inputs_are_clear_errors() {
+        assert!(matches!(decode_image(b"", &ImageLimits::default()), Err(VisionError::Decode(_))));
+        assert!(matches!(
+            decode_image(b"hello, this is text", &ImageLimits::default()),
+            Err(VisionError::UnsupportedFormat(_))
+        ));
+        let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;";
+        assert!(matches!(decode_image(gif, &ImageLimits::default()), Err(VisionError::UnsupportedFormat(_))));
+    }
+
+    #[test]
+    fn truncated_png_is_a_decode_error() {
+        let bytes = png_bytes(64, 64);
+        let err = decode_image(&bytes[..bytes.len() / 2], &ImageLimits::default()).unwrap_err();
+        assert!(matches!(err, VisionError::Decode(_)), "{err}");
+    }
+
+    #[test]
+    fn header_declaring_a_huge_image_is_refused_before_decoding() {
+        // A valid PNG header (IHDR) claiming 20000x20000, with no pixel data at all.
+        let mut png = png_bytes(1, 1);
+        png[16..20].copy_from_slice(&20000u32.to_be_bytes());
+        png[20..24].copy_from_slice(&20000u32.to_be_bytes());
+        let err = decode_image(&png[..33], &ImageLimits::default()).unwrap_err();
+        assert!(matches!(err, VisionError::TooLarge { width: 20000, height: 20000, .. }), "{err}");
+    }
+}
