@@ -12,8 +12,9 @@ use std::path::Path;
 #[derive(Deserialize)]
 struct Record {
     path: String,
+    /// Missing or `null` means no hand.
     #[serde(default)]
-    hands: Vec<DetectedHand>,
+    hands: Option<Vec<DetectedHand>>,
 }
 
 #[derive(Deserialize)]
@@ -65,6 +66,7 @@ pub fn load_jsonl(path: &Path, source: &str) -> Result<JsonlLoad> {
         let best = rec
             .hands
             .iter()
+            .flatten()
             .filter(|h| h.landmarks.len() == 21)
             .max_by(|a, b| a.score.total_cmp(&b.score));
         match best {
@@ -82,6 +84,40 @@ pub fn load_jsonl(path: &Path, source: &str) -> Result<JsonlLoad> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_without_hands_count_as_no_hand() {
+        let dir = std::env::temp_dir().join(format!("signs-jsonl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let p = dir.join("x.jsonl");
+        let hand: Vec<[f32; 3]> = (0..21).map(|i| [i as f32, 1.0, 0.0]).collect();
+        let line = serde_json::json!({"path": "a/B/1.jpg", "hands": [
+            {"score": 0.5, "landmarks": hand},
+            {"score": 0.9, "landmarks": hand.iter().map(|p| [p[0] * 2.0, p[1], p[2]]).collect::<Vec<_>>()}
+        ]});
+        let text = format!(
+            "{line}\n{{\"path\": \"a/C/2.jpg\", \"hands\": null}}\n{{\"path\": \"a/D/3.jpg\", \"hands\": []}}\n"
+        );
+        std::fs::write(&p, text).expect("write");
+        let load = load_jsonl(&p, "t").expect("load");
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(load.no_hand, 2);
+        assert_eq!(load.samples.len(), 1);
+        assert_eq!(load.samples[0].label, "B");
+        // The higher-scoring hand is taken.
+        assert_eq!(load.samples[0].hand[20][0], 40.0);
+    }
+
+    #[test]
+    fn a_broken_line_is_an_error_naming_the_line() {
+        let dir = std::env::temp_dir().join(format!("signs-jsonl-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let p = dir.join("bad.jsonl");
+        std::fs::write(&p, "{\"path\": \"a/B/1.jpg\"}\nnot json\n").expect("write");
+        let err = load_jsonl(&p, "t").expect_err("must fail");
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(matches!(err, SignsError::Json { line: 2, .. }), "{err}");
+    }
 
     #[test]
     fn label_is_parent_folder() {

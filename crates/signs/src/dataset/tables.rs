@@ -189,3 +189,53 @@ pub fn load_hands_on_fluency(data_dir: &Path) -> Result<Vec<Sample>> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// Write `text` gzip-compressed as `<tmp>/landmarks/signn/signn_clean_xy.csv.gz`.
+    fn signn_dir(name: &str, text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("signs-{name}-{}", std::process::id()));
+        let sub = dir.join("landmarks/signn");
+        std::fs::create_dir_all(&sub).expect("temp dir");
+        let f = File::create(sub.join("signn_clean_xy.csv.gz")).expect("create");
+        let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).expect("write");
+        gz.finish().expect("finish");
+        dir
+    }
+
+    fn header() -> String {
+        let cols: Vec<String> = (0..21).map(|i| format!("x{i},y{i}")).collect();
+        format!("label,{}\n", cols.join(","))
+    }
+
+    #[test]
+    fn a_two_d_table_loads_with_zero_z() {
+        let row: Vec<String> = (0..42).map(|i| format!("{}", i as f32 / 100.0)).collect();
+        let dir = signn_dir("ok", &format!("{}b,{}\n", header(), row.join(",")));
+        let s = load_signn(&dir).expect("loads");
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].label, "B");
+        assert_eq!(s[0].hand[1], [0.02, 0.03, 0.0]);
+    }
+
+    #[test]
+    fn a_bad_number_is_an_error_naming_the_row() {
+        let mut row: Vec<String> = (0..42).map(|_| "0.5".to_string()).collect();
+        row[7] = "oops".into();
+        let dir = signn_dir("bad", &format!("{}A,{}\n", header(), row.join(",")));
+        let err = load_signn(&dir).expect_err("must fail");
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(matches!(err, SignsError::Csv { row: 2, .. }), "{err}");
+    }
+
+    #[test]
+    fn a_missing_table_is_an_io_error() {
+        let err = load_nejohnson2(Path::new("/nonexistent-signbridge")).expect_err("must fail");
+        assert!(matches!(err, SignsError::Io { .. }), "{err}");
+    }
+}
