@@ -151,3 +151,60 @@ impl Classifier {
             .map(|h| &h.landmarks)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_model_file_round_trips_byte_for_byte() {
+        let c = Classifier::default_model();
+        assert_eq!(c.to_bytes(), DEFAULT_MODEL);
+        assert_eq!(Classifier::from_bytes(&c.to_bytes()).ok(), Some(c));
+    }
+
+    #[test]
+    fn broken_model_files_are_rejected() {
+        assert!(Classifier::from_bytes(b"{}").is_err());
+        assert!(Classifier::from_bytes(b"not json").is_err());
+        let mut c = Classifier::default_model();
+        c.classes.pop();
+        assert!(Classifier::from_bytes(&c.to_bytes()).is_err());
+        let mut c = Classifier::default_model();
+        c.temperature = 0.0;
+        assert!(Classifier::from_bytes(&c.to_bytes()).is_err());
+    }
+
+    #[test]
+    fn every_medoid_is_classified_as_its_own_class_with_three_sorted_alternatives() {
+        let c = Classifier::default_model();
+        assert_eq!(c.handshapes.len(), c.classes.len());
+        for h in &c.handshapes {
+            let p = c.classify(&h.landmarks);
+            assert_eq!(p.label, h.label);
+            assert_eq!(p.top.len(), 3);
+            assert!(p.top[0].1 >= p.top[1].1 && p.top[1].1 >= p.top[2].1);
+            let total: f32 = c.probabilities(&h.landmarks).iter().sum();
+            assert!((total - 1.0).abs() < 1e-4);
+        }
+    }
+
+    #[test]
+    fn below_the_rejection_threshold_the_answer_is_nothing() {
+        let mut c = Classifier::default_model();
+        c.reject_below = 1.1;
+        let Some(a) = c.handshape("A").copied() else {
+            panic!("model has an A");
+        };
+        let p = c.classify(&a);
+        assert_eq!(p.label, NOTHING);
+        assert_eq!(p.top[0].0, "A");
+    }
+
+    #[test]
+    fn a_nan_hand_is_nothing_not_a_panic() {
+        let c = Classifier::default_model();
+        let p = c.classify(&[[f32::NAN; 3]; 21]);
+        assert_eq!(p.label, NOTHING);
+    }
+}
