@@ -87,6 +87,11 @@ pub struct ServeArgs {
     #[arg(long, env = "SIGNBRIDGE_REQUEST_TIMEOUT_SECS", default_value_t = 30.0)]
     pub request_timeout_secs: f64,
 
+    /// Seconds a client may take to send a request's headers (the slow-loris guard); an idle
+    /// keep-alive connection is closed after this too. Too short drops clients on slow links.
+    #[arg(long, env = "SIGNBRIDGE_HEADER_TIMEOUT_SECS", default_value_t = 10.0)]
+    pub header_timeout_secs: f64,
+
     /// SQLite database holding learners' progress (created if missing).
     #[arg(long, env = "SIGNBRIDGE_DB", default_value = "signbridge.sqlite3")]
     pub db: PathBuf,
@@ -110,6 +115,7 @@ pub struct Config {
     pub session_ttl: Duration,
     pub ws_idle: Duration,
     pub request_timeout: Duration,
+    pub header_timeout: Duration,
     pub db: PathBuf,
 }
 
@@ -200,6 +206,7 @@ impl TryFrom<ServeArgs> for Config {
             session_ttl: seconds(a.session_ttl_secs, "session-ttl-secs")?,
             ws_idle: seconds(a.ws_idle_secs, "ws-idle-secs")?,
             request_timeout: seconds(a.request_timeout_secs, "request-timeout-secs")?,
+            header_timeout: seconds(a.header_timeout_secs, "header-timeout-secs")?,
             db: a.db,
         })
     }

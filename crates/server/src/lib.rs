@@ -9,6 +9,7 @@
 //! - [`recognition`]: the only contact with the signs crate (classifier, sentence).
 //! - [`sessions`]: per-client state, the session cap and idle expiry.
 //! - [`state`]: what all handlers share, and frame admission.
+//! - [`connections`]: accepting connections (header timeout, graceful drain).
 //! - [`routes`]: one file per endpoint group; [`ws`]: the WebSocket stream with frame skipping.
 //! - [`storage`]: learners' progress in SQLite, off the async runtime.
 //! - [`metrics`], [`memory`]: Prometheus metrics and process memory.
@@ -19,6 +20,7 @@
 
 pub mod analysis;
 pub mod config;
+pub mod connections;
 pub mod engine;
 pub mod error;
 pub mod memory;
@@ -153,13 +155,11 @@ where
             let _ = stop_tx.send(true);
         }
     };
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(stop)
-        .await;
+    let (header_timeout, drain) = (state.config.header_timeout, state.config.request_timeout);
+    connections::serve_connections(listener, app, header_timeout, drain, stop).await;
     sweeper.abort();
     let workers_state = state.clone();
     tokio::task::spawn_blocking(move || workers_state.workers.shutdown()).await?;
-    served.context("server error")?;
     // A loader still running is left to finish on its own; one that failed is reported.
     if failed.load(std::sync::atomic::Ordering::SeqCst) {
         loader.await?.context("cannot load the models")?;
