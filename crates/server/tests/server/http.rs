@@ -494,6 +494,26 @@ async fn web_pages_are_served_from_the_embedded_folder() {
             assert_eq!(r.status(), 404, "{path} without web/{file}");
         }
     }
+    for (path, mime) in [
+        ("static/js/api.js", "javascript"),
+        ("static/favicon.svg", "image/svg+xml"),
+    ] {
+        if web.join(path).exists() {
+            let r = reqwest::get(s.url(&format!("/{path}"))).await.unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+            let content_type = r.headers()["content-type"].to_str().unwrap().to_string();
+            assert!(content_type.contains(mime), "{path}: {content_type}");
+            let etag = r.headers()["etag"].clone();
+            let again = reqwest::Client::new()
+                .get(s.url(&format!("/{path}")))
+                .header("if-none-match", etag);
+            assert_eq!(
+                again.send().await.unwrap().status(),
+                304,
+                "{path} revalidates"
+            );
+        }
+    }
     let r = reqwest::get(s.url("/static/../Cargo.toml")).await.unwrap();
     assert_eq!(r.status(), 404);
     s.stop().await.unwrap();
