@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: formatting, lints, unit, golden and integration tests,
+# then the browser end-to-end tests. Installs what the tests need (Debian's chromium, npm
+# packages); the hand models are fetched by the code itself (npm pack) on first use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo fmt"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --release --all-targets -- -D warnings
+echo "== cargo build"
+cargo build --release
+echo "== cargo test"
+cargo test --release --workspace
+if [ -f tests/e2e/run.sh ]; then
+  echo "== browser end-to-end tests"
+  SIGNBRIDGE_BIN="$PWD/target/release/signbridge" bash tests/e2e/run.sh
+fi
