@@ -43,9 +43,16 @@ test('learn page draws the alphabet and spells a word', { timeout: 120000 }, asy
 
   await page.fill('#spell-input', 'Hi Bo');
   await page.press('#spell-input', 'Enter');
-  await page.waitForFunction(() => document.querySelectorAll('#spell-row canvas[data-drawn="true"]').length === 4, null, { timeout: 15000 });
-  assert.equal(await page.$$eval('#spell-row .sign-card', (c) => c.map((x) => x.dataset.letter).join('')), 'HIBO');
-  assert.equal(await page.$$eval('#spell-row .gap', (g) => g.length), 1, 'a gap between the two words');
+  // four letters, and between the words either a gap or the space sign (the server may spell the space)
+  await page.waitForFunction(() => {
+    const cards = [...document.querySelectorAll('#spell-row .sign-card:not(.space-card)')];
+    return cards.length === 4 && cards.every((c) => c.querySelector('canvas[data-drawn="true"]'));
+  }, null, { timeout: 15000 }).catch(async (e) => {
+    throw new Error(`word not spelled (row: ${await page.$$eval('#spell-row li', (l) => l.map((x) => x.className + ':' + (x.dataset.letter || '')).join(' '))}): ${e.message}`);
+  });
+  assert.equal(await page.$$eval('#spell-row .sign-card:not(.space-card)', (c) => c.map((x) => x.dataset.letter).join('')), 'HIBO');
+  const separators = await page.$$eval('#spell-row > li', (l) => l.map((x) => (x.classList.contains('gap') || x.classList.contains('space-card') ? '_' : x.dataset.letter)).join(''));
+  assert.equal(separators, 'HI_BO', 'the two words are separated once');
   assert.ok((await paintedPixels(page, '#spell-canvas')) > 300);
   await screenshot(page, 'learn-word');
   assert.deepEqual(browser.errors, [], 'no uncaught page errors');

@@ -4,6 +4,7 @@ import { drawNormalizedHand } from './overlay.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const $ = (id) => document.getElementById(id);
+const isSpace = (l) => l.label === 'space' || l.char === ' ';
 const reduceMotion = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
 
 /** A card for one letter: canvas with the hand, the letter, its tip and the motion note. */
@@ -70,7 +71,7 @@ function show(i) {
   const l = player.letters[player.index];
   $('spell-player').hidden = false;
   drawNormalizedHand($('spell-canvas'), l.landmarks, { padding: 0.12 });
-  $('spell-now').textContent = l.char;
+  $('spell-now').textContent = isSpace(l) ? '␣ space' : l.char;
   $('spell-tip').textContent = l.tip || '';
   const motion = $('spell-motion');
   motion.hidden = !l.motion;
@@ -103,14 +104,27 @@ $('spell-form').addEventListener('submit', async (e) => {
     player.letters = res.letters || [];
     const items = [];
     let word = player.letters.length ? player.letters[0].word_index : 0;
+    let afterSpace = false;
     for (const l of player.letters) {
-      if (l.word_index !== word) {
+      if (isSpace(l)) {
+        // the server spells a space between words as the space sign
+        const card = signCard({ ...l, char: '␣' }, { compact: true });
+        card.classList.add('space-card');
+        card.dataset.letter = 'space';
+        card.title = l.tip || 'space';
+        items.push(card);
+        afterSpace = true;
+        continue;
+      }
+      if (l.word_index !== word && !afterSpace) {
         const gap = document.createElement('li');
         gap.className = 'gap';
         gap.setAttribute('aria-hidden', 'true');
         items.push(gap);
         word = l.word_index;
       }
+      word = l.word_index;
+      afterSpace = false;
       items.push(signCard(l, { compact: true }));
     }
     row.replaceChildren(...items);
