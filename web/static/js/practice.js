@@ -84,7 +84,7 @@ function renderTarget() {
 function setMatch(kind, text) {
   const m = $('match');
   m.dataset.state = kind;
-  m.textContent = text;
+  if (m.textContent !== text) m.textContent = text; // unchanged text is not re-announced
 }
 
 function setCloseness(x) {
@@ -190,7 +190,7 @@ live.socket.addEventListener('message', (e) => {
   state.holdScores = [];
   $('hold').style.width = '0%';
   if (label === null || label === undefined) setMatch('idle', msg.landmarks_detected ? 'Hand found, letter unclear.' : 'No hand in view.');
-  else if (closeness >= 0.2) setMatch('close', `Close: that looks like ${label}. ${target} is ${pct(closeness)} likely.`);
+  else if (closeness >= 0.2) setMatch('close', `Close: that looks like ${labelWords(label).replace('letter ', '')}; keep adjusting towards ${target}.`);
   else setMatch('no', `Not yet: that looks like ${labelWords(label).replace('letter ', '')}.`);
 });
 

@@ -10,11 +10,14 @@ export class SentenceView {
   /** Apply any object carrying sentence fields (a 'sentence' or 'prediction' message, or GET /sentence). */
   update(s) {
     if (!s || (s.words === undefined && s.current_word === undefined && s.full_sentence === undefined)) return;
-    this.state = {
+    const next = {
       words: Array.isArray(s.words) ? s.words : this.state.words,
       current_word: typeof s.current_word === 'string' ? s.current_word : this.state.current_word,
       full_sentence: typeof s.full_sentence === 'string' ? s.full_sentence : null,
     };
+    // re-render only on a change, so the aria-live region is not re-announced on every frame
+    if (JSON.stringify(next) === JSON.stringify(this.state)) return;
+    this.state = next;
     this.render();
   }
 
