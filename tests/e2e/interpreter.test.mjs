@@ -30,7 +30,10 @@ test('interpreter: live camera spells HELLO WORLD, draws landmarks, sentence but
   await page.waitForSelector('#conn-status[data-state="open"]', { timeout: 15000 });
   assert.equal(await page.getAttribute('#conn-status', 'role'), 'status');
 
-  await page.click('#start');
+  // keyboard: the start control is a real button (focus + Enter)
+  assert.equal(await page.$eval('#start', (b) => b.tagName), 'BUTTON');
+  await page.focus('#start');
+  await page.keyboard.press('Enter');
   await page.waitForSelector('#cam-status[data-state="on"]', { timeout: 15000 });
   await page.waitForFunction(() => /\bframe \d+/.test(document.getElementById('stream-info').textContent), null, { timeout: 20000 });
 
