@@ -245,6 +245,31 @@ mod tests {
     }
 
     #[test]
+    fn serve_args_work_as_a_subcommand() {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(subcommand)]
+            command: Command,
+        }
+        #[derive(clap::Subcommand)]
+        enum Command {
+            Serve(ServeArgs),
+        }
+        let cli = Cli::try_parse_from([
+            "signbridge",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "1234",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command;
+        assert_eq!(Config::try_from(args).unwrap().addr.port(), 1234);
+    }
+
+    #[test]
     fn negative_ttl_is_refused() {
         assert!(Config::from_flags(["--session-ttl-secs=-1"]).is_err());
     }
