@@ -58,15 +58,27 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.iterations >= 1, "--iterations must be at least 1");
     let pipeline = args.pipeline.load()?;
     let (hwm_loaded, _) = memory();
-    let photo = image::open(&args.image).map_err(|e| anyhow::anyhow!("{}: {e}", args.image.display()))?;
-    let big = photo.resize_exact(640, 480, FilterType::Triangle).into_rgb8();
+    let photo =
+        image::open(&args.image).map_err(|e| anyhow::anyhow!("{}: {e}", args.image.display()))?;
+    let big = photo
+        .resize_exact(640, 480, FilterType::Triangle)
+        .into_rgb8();
     let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut jpeg), 85).encode_image(&big)?;
+    image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut jpeg), 85)
+        .encode_image(&big)?;
     let limits = args.pipeline.limits();
     let n = args.iterations;
 
     let decode = time(n, || Ok(image::load_from_memory(&jpeg)?))?;
-    let resize = time(n, || Ok(Frame::from_rgb(big.clone(), &signbridge_vision::ImageLimits { max_long_side: 320, ..limits.clone() })?))?;
+    let resize = time(n, || {
+        Ok(Frame::from_rgb(
+            big.clone(),
+            &signbridge_vision::ImageLimits {
+                max_long_side: 320,
+                ..limits.clone()
+            },
+        )?)
+    })?;
     let frame = decode_image(&jpeg, &limits)?;
     let mut palm = Vec::new();
     let mut landmark = Vec::new();
@@ -89,20 +101,53 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     })?;
     let (hwm, rss) = memory();
 
-    println!("input: {} as a 640x480 JPEG ({} bytes), model {:?}, {} iterations, 1 thread", args.image.display(), jpeg.len(), args.pipeline.model, n);
-    println!("hands found: {} (image mode), tracked: {}", pipeline.detect(&frame)?.hands.len(), first.hands.len());
+    println!(
+        "input: {} as a 640x480 JPEG ({} bytes), model {:?}, {} iterations, 1 thread",
+        args.image.display(),
+        jpeg.len(),
+        args.pipeline.model,
+        n
+    );
+    println!(
+        "hands found: {} (image mode), tracked: {}",
+        pipeline.detect(&frame)?.hands.len(),
+        first.hands.len()
+    );
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!("{:<44} {:>9}", "stage", "median ms");
     println!("{:<44} {:>9.2}", "decode 640x480 JPEG", ms(decode));
     println!("{:<44} {:>9.2}", "resize 640x480 -> 320x240", ms(resize));
-    println!("{:<44} {:>9.2}", "palm detection (letterbox + model + decode)", ms(median(palm)));
+    println!(
+        "{:<44} {:>9.2}",
+        "palm detection (letterbox + model + decode)",
+        ms(median(palm))
+    );
     if !landmark.is_empty() {
-        println!("{:<44} {:>9.2}", "hand landmarks (crop + model), per hand", ms(median(landmark)));
+        println!(
+            "{:<44} {:>9.2}",
+            "hand landmarks (crop + model), per hand",
+            ms(median(landmark))
+        );
     }
-    println!("{:<44} {:>9.2}", "whole frame, image mode (no decode)", ms(image_mode));
-    println!("{:<44} {:>9.2}", "whole frame, tracking (decode + landmarks)", ms(tracked));
+    println!(
+        "{:<44} {:>9.2}",
+        "whole frame, image mode (no decode)",
+        ms(image_mode)
+    );
+    println!(
+        "{:<44} {:>9.2}",
+        "whole frame, tracking (decode + landmarks)",
+        ms(tracked)
+    );
     println!("palm detections while tracking: {palm_runs} in {n} frames");
-    println!("peak RSS after loading models: {:.1} MB", hwm_loaded as f64 / 1e6);
-    println!("peak RSS at the end: {:.1} MB (current {:.1} MB)", hwm as f64 / 1e6, rss as f64 / 1e6);
+    println!(
+        "peak RSS after loading models: {:.1} MB",
+        hwm_loaded as f64 / 1e6
+    );
+    println!(
+        "peak RSS at the end: {:.1} MB (current {:.1} MB)",
+        hwm as f64 / 1e6,
+        rss as f64 / 1e6
+    );
     Ok(ExitCode::SUCCESS)
 }

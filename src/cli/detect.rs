@@ -36,8 +36,16 @@ impl From<&Hand> for HandJson {
         HandJson {
             handedness: h.handedness.as_str(),
             score: round(h.score, 1e4),
-            landmarks: h.landmarks.iter().map(|p| p.map(|v| round(v, 100.0))).collect(),
-            world_landmarks: h.world_landmarks.iter().map(|p| p.map(|v| round(v, 1e5))).collect(),
+            landmarks: h
+                .landmarks
+                .iter()
+                .map(|p| p.map(|v| round(v, 100.0)))
+                .collect(),
+            world_landmarks: h
+                .world_landmarks
+                .iter()
+                .map(|p| p.map(|v| round(v, 1e5)))
+                .collect(),
         }
     }
 }
@@ -60,8 +68,14 @@ struct ImageJson<'a> {
 }
 
 /// Reads and decodes one image, or says why not.
-pub fn read_frame(path: &PathBuf, pipeline: &PipelineArgs) -> Result<signbridge_vision::Frame, VisionError> {
-    let bytes = std::fs::read(path).map_err(|source| VisionError::Io { path: path.clone(), source })?;
+pub fn read_frame(
+    path: &PathBuf,
+    pipeline: &PipelineArgs,
+) -> Result<signbridge_vision::Frame, VisionError> {
+    let bytes = std::fs::read(path).map_err(|source| VisionError::Io {
+        path: path.clone(),
+        source,
+    })?;
     decode_image(&bytes, &pipeline.limits())
 }
 
@@ -71,7 +85,8 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
     let mut failures = 0;
     for path in &args.images {
         let shown = path.to_string_lossy();
-        let result = read_frame(path, &args.pipeline).and_then(|frame| Ok((pipeline.detect(&frame)?, frame)));
+        let result = read_frame(path, &args.pipeline)
+            .and_then(|frame| Ok((pipeline.detect(&frame)?, frame)));
         match result {
             Ok((detection, frame)) => {
                 if args.json {
@@ -111,5 +126,9 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -41,7 +41,8 @@ impl PipelineArgs {
     pub fn config(&self) -> anyhow::Result<PipelineConfig> {
         anyhow::ensure!(self.max_hands >= 1, "--max-hands must be at least 1");
         anyhow::ensure!(
-            (0.0..=1.0).contains(&self.min_detection_confidence) && (0.0..=1.0).contains(&self.min_presence),
+            (0.0..=1.0).contains(&self.min_detection_confidence)
+                && (0.0..=1.0).contains(&self.min_presence),
             "thresholds must be between 0 and 1"
         );
         Ok(PipelineConfig {
@@ -54,7 +55,11 @@ impl PipelineArgs {
     }
 
     pub fn limits(&self) -> ImageLimits {
-        ImageLimits { max_long_side: self.max_long_side, max_short_side: self.max_short_side, max_pixels: self.max_pixels }
+        ImageLimits {
+            max_long_side: self.max_long_side,
+            max_short_side: self.max_short_side,
+            max_pixels: self.max_pixels,
+        }
     }
 
     pub fn store(&self) -> ModelStore {

@@ -1,0 +1,128 @@
+//! `signbridge transcribe`: a recorded stream (MJPEG file or folder of frames) through video
+//! mode and the sentence builder; prints the final text as the last line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use signbridge_signs::{Classifier, SentenceConfig, Session};
+use signbridge_vision::decode_image;
+
+use super::pipeline_args::PipelineArgs;
+
+#[derive(clap::Args)]
+pub struct TranscribeArgs {
+    /// Frames per second of the input (frame timestamps are derived from it).
+    #[arg(long, default_value_t = 30.0)]
+    pub fps: f64,
+    /// Print each committed sign as it happens (to stderr).
+    #[arg(long)]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// An MJPEG file (concatenated JPEG frames) or a folder of frames read in name order.
+    pub input: PathBuf,
+}
+
+/// Splits concatenated JPEGs at each start-of-image marker that follows an end-of-image marker.
+pub fn split_mjpeg(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut frames = Vec::new();
+    let mut start = 0;
+    for i in 2..bytes.len().saturating_sub(1) {
+        if bytes[i] == 0xFF && bytes[i + 1] == 0xD8 && bytes[i - 2] == 0xFF && bytes[i - 1] == 0xD9
+        {
+            frames.push(&bytes[start..i]);
+            start = i;
+        }
+    }
+    if start < bytes.len() {
+        frames.push(&bytes[start..]);
+    }
+    frames
+}
+
+fn read_frames(input: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
+    if input.is_dir() {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(input)
+            .with_context(|| format!("reading {}", input.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        paths.sort();
+        paths
+            .iter()
+            .map(|p| std::fs::read(p).with_context(|| format!("reading {}", p.display())))
+            .collect()
+    } else {
+        let bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
+        Ok(split_mjpeg(&bytes)
+            .into_iter()
+            .map(<[u8]>::to_vec)
+            .collect())
+    }
+}
+
+pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        args.fps > 0.0 && args.fps.is_finite(),
+        "--fps must be positive"
+    );
+    let frames = read_frames(&args.input)?;
+    anyhow::ensure!(
+        !frames.is_empty(),
+        "{} holds no frames",
+        args.input.display()
+    );
+    let pipeline = args.pipeline.load()?;
+    let limits = args.pipeline.limits();
+    let mut tracker = pipeline.tracker();
+    let mut session = Session::new(
+        Arc::new(Classifier::default_model()),
+        SentenceConfig::default(),
+    );
+    let mut failures = 0;
+    for (i, bytes) in frames.iter().enumerate() {
+        let t_ms = (i as f64 * 1000.0 / args.fps).round() as u64;
+        let hands = match decode_image(bytes, &limits).and_then(|frame| tracker.process(&frame)) {
+            Ok(detection) => detection.hands,
+            Err(e) => {
+                failures += 1;
+                eprintln!("frame {i}: {e}");
+                Vec::new()
+            }
+        };
+        let hand = hands
+            .iter()
+            .max_by(|a, b| a.presence.total_cmp(&b.presence));
+        let result = session.observe(t_ms, hand.map(|h| &h.landmarks));
+        if args.verbose {
+            if let Some(committed) = result.committed {
+                eprintln!(
+                    "{:>7.2}s {committed:<8} -> {}",
+                    t_ms as f64 / 1000.0,
+                    result.state.full_sentence
+                );
+            }
+        }
+    }
+    if failures > 0 {
+        eprintln!("{failures} of {} frames could not be decoded", frames.len());
+    }
+    println!("{}", session.state().full_sentence);
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mjpeg_is_split_at_frame_boundaries_only() {
+        let a = [0xFF, 0xD8, 1, 0xFF, 0xD8, 2, 0xFF, 0xD9];
+        let b = [0xFF, 0xD8, 3, 0xFF, 0xD9];
+        let joined: Vec<u8> = a.iter().chain(&b).copied().collect();
+        let frames = split_mjpeg(&joined);
+        assert_eq!(frames, vec![&a[..], &b[..]]);
+    }
+}
