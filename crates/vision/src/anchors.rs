@@ -50,13 +50,40 @@ mod tests {
     fn there_are_2016_anchors_with_mediapipes_first_and_last_centres() {
         let a = palm_anchors();
         assert_eq!(a.len(), 2016);
-        assert_eq!(a[0], Anchor { x_center: 0.5 / 24.0, y_center: 0.5 / 24.0 });
+        assert_eq!(
+            a[0],
+            Anchor {
+                x_center: 0.5 / 24.0,
+                y_center: 0.5 / 24.0
+            }
+        );
         assert_eq!(a[1], a[0], "two anchors per cell on the stride-8 layer");
         assert_eq!(a[2].x_center, 1.5 / 24.0);
-        assert_eq!(a[1151], Anchor { x_center: 23.5 / 24.0, y_center: 23.5 / 24.0 });
-        assert_eq!(a[1152], Anchor { x_center: 0.5 / 12.0, y_center: 0.5 / 12.0 });
-        assert_eq!(a[1157], a[1152], "six anchors per cell on the stride-16 layers");
+        assert_eq!(
+            a[1151],
+            Anchor {
+                x_center: 23.5 / 24.0,
+                y_center: 23.5 / 24.0
+            }
+        );
+        assert_eq!(
+            a[1152],
+            Anchor {
+                x_center: 0.5 / 12.0,
+                y_center: 0.5 / 12.0
+            }
+        );
+        assert_eq!(
+            a[1157], a[1152],
+            "six anchors per cell on the stride-16 layers"
+        );
         assert_eq!(a[1158].x_center, 1.5 / 12.0);
-        assert_eq!(a[2015], Anchor { x_center: 11.5 / 12.0, y_center: 11.5 / 12.0 });
+        assert_eq!(
+            a[2015],
+            Anchor {
+                x_center: 11.5 / 12.0,
+                y_center: 11.5 / 12.0
+            }
+        );
     }
 }

@@ -39,12 +39,22 @@ impl PixelRect {
         let (dx, dy) = (x - self.cx, y - self.cy);
         let lx = dx * c + dy * s;
         let ly = -dx * s + dy * c;
-        ((lx / self.width + 0.5) * out_w as f32, (ly / self.height + 0.5) * out_h as f32)
+        (
+            (lx / self.width + 0.5) * out_w as f32,
+            (ly / self.height + 0.5) * out_h as f32,
+        )
     }
 }
 
 /// Samples `rect` of `image` into `out` (`out_w * out_h * 3` floats, RGB, [0, 1]).
-pub fn crop_into(image: &RgbImage, rect: &PixelRect, out_w: usize, out_h: usize, border: Border, out: &mut [f32]) {
+pub fn crop_into(
+    image: &RgbImage,
+    rect: &PixelRect,
+    out_w: usize,
+    out_h: usize,
+    border: Border,
+    out: &mut [f32],
+) {
     debug_assert_eq!(out.len(), out_w * out_h * 3);
     let (w, h) = (image.width() as i64, image.height() as i64);
     let raw = image.as_raw();
@@ -88,11 +98,20 @@ mod tests {
 
     #[test]
     fn crop_transform_and_its_inverse_agree() {
-        let rect = PixelRect { cx: 120.0, cy: 80.0, width: 90.0, height: 90.0, rotation: 0.7 };
+        let rect = PixelRect {
+            cx: 120.0,
+            cy: 80.0,
+            width: 90.0,
+            height: 90.0,
+            rotation: 0.7,
+        };
         for (u, v) in [(0.0, 0.0), (224.0, 0.0), (112.0, 112.0), (13.5, 200.25)] {
             let (x, y) = rect.to_image(u, v, 224, 224);
             let (u2, v2) = rect.to_crop(x, y, 224, 224);
-            assert!((u - u2).abs() < 1e-3 && (v - v2).abs() < 1e-3, "({u},{v}) -> ({u2},{v2})");
+            assert!(
+                (u - u2).abs() < 1e-3 && (v - v2).abs() < 1e-3,
+                "({u},{v}) -> ({u2},{v2})"
+            );
         }
         // The crop's centre is the rectangle's centre whatever the rotation.
         let (x, y) = rect.to_image(112.0, 112.0, 224, 224);
@@ -101,9 +120,18 @@ mod tests {
 
     #[test]
     fn quarter_turn_maps_crop_right_to_image_down() {
-        let rect = PixelRect { cx: 50.0, cy: 50.0, width: 20.0, height: 20.0, rotation: std::f32::consts::FRAC_PI_2 };
+        let rect = PixelRect {
+            cx: 50.0,
+            cy: 50.0,
+            width: 20.0,
+            height: 20.0,
+            rotation: std::f32::consts::FRAC_PI_2,
+        };
         let (x, y) = rect.to_image(20.0, 10.0, 20, 20);
-        assert!((x - 50.0).abs() < 1e-4 && (y - 60.0).abs() < 1e-4, "({x},{y})");
+        assert!(
+            (x - 50.0).abs() < 1e-4 && (y - 60.0).abs() < 1e-4,
+            "({x},{y})"
+        );
     }
 
     #[test]
@@ -113,13 +141,25 @@ mod tests {
             *p = image::Rgb([(x * 10) as u8, (y * 10) as u8, 255]);
         }
         // A 4x4 crop whose corners are the image's corners samples integer pixels.
-        let rect = PixelRect { cx: 2.0, cy: 2.0, width: 4.0, height: 4.0, rotation: 0.0 };
+        let rect = PixelRect {
+            cx: 2.0,
+            cy: 2.0,
+            width: 4.0,
+            height: 4.0,
+            rotation: 0.0,
+        };
         let mut out = vec![0.0; 4 * 4 * 3];
         crop_into(&img, &rect, 4, 4, Border::Zero, &mut out);
         assert!((out[(4 + 2) * 3] - 20.0 / 255.0).abs() < 1e-6); // (u=2, v=1): x=2
         assert!((out[(4 + 2) * 3 + 1] - 10.0 / 255.0).abs() < 1e-6); // y=1
-        // Shifted half a pixel left of the image: zero border blends with black, replicate does not.
-        let rect = PixelRect { cx: 1.5, cy: 2.0, width: 4.0, height: 4.0, rotation: 0.0 };
+                                                                     // Shifted half a pixel left of the image: zero border blends with black, replicate does not.
+        let rect = PixelRect {
+            cx: 1.5,
+            cy: 2.0,
+            width: 4.0,
+            height: 4.0,
+            rotation: 0.0,
+        };
         crop_into(&img, &rect, 4, 4, Border::Zero, &mut out);
         assert!((out[2] - 0.5).abs() < 1e-6, "{}", out[2]);
         crop_into(&img, &rect, 4, 4, Border::Replicate, &mut out);

@@ -5,7 +5,9 @@
 use std::io::Cursor;
 use std::time::{Duration, Instant};
 
-use fast_image_resize::{images::Image as FirImage, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::{
+    images::Image as FirImage, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer,
+};
 use image::{ImageFormat, ImageReader, RgbImage};
 
 use crate::error::VisionError;
@@ -24,7 +26,11 @@ pub struct ImageLimits {
 impl Default for ImageLimits {
     /// 640x480 working size (either orientation), as the original; 40 megapixels at most.
     fn default() -> Self {
-        ImageLimits { max_long_side: 640, max_short_side: 480, max_pixels: 40_000_000 }
+        ImageLimits {
+            max_long_side: 640,
+            max_short_side: 480,
+            max_pixels: 40_000_000,
+        }
     }
 }
 
@@ -45,7 +51,13 @@ impl Frame {
         let (w, h) = rgb.dimensions();
         let start = Instant::now();
         let rgb = downscale(rgb, limits)?;
-        Ok(Frame { rgb, original_width: w, original_height: h, decode_time: Duration::ZERO, resize_time: start.elapsed() })
+        Ok(Frame {
+            rgb,
+            original_width: w,
+            original_height: h,
+            decode_time: Duration::ZERO,
+            resize_time: start.elapsed(),
+        })
     }
 }
 
@@ -57,13 +69,24 @@ pub fn decode_image(bytes: &[u8], limits: &ImageLimits) -> Result<Frame, VisionE
     }
     let format = image::guess_format(bytes)
         .map_err(|_| VisionError::UnsupportedFormat("not a JPEG, PNG or WebP image".into()))?;
-    if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP) {
-        return Err(VisionError::UnsupportedFormat(format!("{format:?} (we accept JPEG, PNG and WebP)")));
+    if !matches!(
+        format,
+        ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP
+    ) {
+        return Err(VisionError::UnsupportedFormat(format!(
+            "{format:?} (we accept JPEG, PNG and WebP)"
+        )));
     }
     let reader = ImageReader::with_format(Cursor::new(bytes), format);
-    let (width, height) = reader.into_dimensions().map_err(|e| VisionError::Decode(e.to_string()))?;
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|e| VisionError::Decode(e.to_string()))?;
     if width == 0 || height == 0 || u64::from(width) * u64::from(height) > limits.max_pixels {
-        return Err(VisionError::TooLarge { width, height, max_pixels: limits.max_pixels });
+        return Err(VisionError::TooLarge {
+            width,
+            height,
+            max_pixels: limits.max_pixels,
+        });
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut decode_limits = image::Limits::default();
@@ -72,19 +95,29 @@ pub fn decode_image(bytes: &[u8], limits: &ImageLimits) -> Result<Frame, VisionE
     // Decoded RGBA plus codec scratch; anything beyond is a lie in the header.
     decode_limits.max_alloc = Some(u64::from(width) * u64::from(height) * 8 + (16 << 20));
     reader.limits(decode_limits);
-    let decoded = reader.decode().map_err(|e| VisionError::Decode(e.to_string()))?;
+    let decoded = reader
+        .decode()
+        .map_err(|e| VisionError::Decode(e.to_string()))?;
     let rgb = decoded.into_rgb8();
     let decode_time = start.elapsed();
     let resize_start = Instant::now();
     let rgb = downscale(rgb, limits)?;
-    Ok(Frame { rgb, original_width: width, original_height: height, decode_time, resize_time: resize_start.elapsed() })
+    Ok(Frame {
+        rgb,
+        original_width: width,
+        original_height: height,
+        decode_time,
+        resize_time: resize_start.elapsed(),
+    })
 }
 
 /// The size a `width` x `height` image is scaled to so that it fits the limits in either
 /// orientation (a portrait frame may be 480 wide and 640 high). Never upscales.
 pub fn working_size(width: u32, height: u32, limits: &ImageLimits) -> (u32, u32) {
     let (long, short) = (width.max(height) as f64, width.min(height) as f64);
-    let scale = (limits.max_long_side as f64 / long).min(limits.max_short_side as f64 / short).min(1.0);
+    let scale = (limits.max_long_side as f64 / long)
+        .min(limits.max_short_side as f64 / short)
+        .min(1.0);
     if scale >= 1.0 {
         return (width, height);
     }
@@ -103,9 +136,14 @@ fn downscale(rgb: RgbImage, limits: &ImageLimits) -> Result<RgbImage, VisionErro
         .map_err(|e| VisionError::Decode(format!("resize: {e}")))?;
     let mut dst = FirImage::new(tw, th, PixelType::U8x3);
     Resizer::new()
-        .resize(&src, &mut dst, &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear)))
+        .resize(
+            &src,
+            &mut dst,
+            &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear)),
+        )
         .map_err(|e| VisionError::Decode(format!("resize: {e}")))?;
-    RgbImage::from_raw(tw, th, dst.into_vec()).ok_or_else(|| VisionError::Decode("resize produced a short buffer".into()))
+    RgbImage::from_raw(tw, th, dst.into_vec())
+        .ok_or_else(|| VisionError::Decode("resize produced a short buffer".into()))
 }
 
 #[cfg(test)]
@@ -115,7 +153,8 @@ mod tests {
     fn png_bytes(w: u32, h: u32) -> Vec<u8> {
         let img = RgbImage::from_pixel(w, h, image::Rgb([10, 20, 30]));
         let mut out = Vec::new();
-        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png).unwrap();
+        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+            .unwrap();
         out
     }
 
@@ -131,13 +170,19 @@ mod tests {
 
     #[test]
     fn empty_and_garbage_inputs_are_clear_errors() {
-        assert!(matches!(decode_image(b"", &ImageLimits::default()), Err(VisionError::Decode(_))));
+        assert!(matches!(
+            decode_image(b"", &ImageLimits::default()),
+            Err(VisionError::Decode(_))
+        ));
         assert!(matches!(
             decode_image(b"hello, this is text", &ImageLimits::default()),
             Err(VisionError::UnsupportedFormat(_))
         ));
         let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;";
-        assert!(matches!(decode_image(gif, &ImageLimits::default()), Err(VisionError::UnsupportedFormat(_))));
+        assert!(matches!(
+            decode_image(gif, &ImageLimits::default()),
+            Err(VisionError::UnsupportedFormat(_))
+        ));
     }
 
     #[test]
@@ -157,6 +202,16 @@ mod tests {
         crc.update(&png[12..29]); // chunk type and data
         png[29..33].copy_from_slice(&crc.sum().to_be_bytes());
         let err = decode_image(&png, &ImageLimits::default()).unwrap_err();
-        assert!(matches!(err, VisionError::TooLarge { width: 20000, height: 20000, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                VisionError::TooLarge {
+                    width: 20000,
+                    height: 20000,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 }

@@ -35,7 +35,9 @@ impl LandmarkModel {
     pub fn new(model: Arc<dyn Model>) -> Result<Self, VisionError> {
         let [_, h, w, c] = model.input_shape();
         if (h, w, c) != (INPUT, INPUT, 3) {
-            return Err(VisionError::ModelFormat(format!("landmark model input {h}x{w}x{c}, expected 224x224x3")));
+            return Err(VisionError::ModelFormat(format!(
+                "landmark model input {h}x{w}x{c}, expected 224x224x3"
+            )));
         }
         Ok(LandmarkModel { model })
     }
@@ -54,10 +56,15 @@ impl LandmarkModel {
         crop_into(image, &rect, INPUT, INPUT, Border::Replicate, &mut input);
         let outputs = self.model.run(&input)?;
         let [screen, presence, handedness, world] = &outputs[..] else {
-            return Err(VisionError::ModelFormat(format!("landmark model has {} outputs, expected 4", outputs.len())));
+            return Err(VisionError::ModelFormat(format!(
+                "landmark model has {} outputs, expected 4",
+                outputs.len()
+            )));
         };
         if screen.len() != 63 || world.len() != 63 || presence.len() != 1 || handedness.len() != 1 {
-            return Err(VisionError::ModelFormat("landmark model outputs have unexpected sizes".into()));
+            return Err(VisionError::ModelFormat(
+                "landmark model outputs have unexpected sizes".into(),
+            ));
         }
         Ok(LandmarkResult {
             presence: presence[0],
@@ -102,7 +109,13 @@ mod tests {
 
     #[test]
     fn crop_centre_projects_to_roi_centre_and_corners_follow_rotation() {
-        let roi = NormRect { x_center: 0.4, y_center: 0.6, width: 0.2, height: 0.2, rotation: std::f32::consts::FRAC_PI_2 };
+        let roi = NormRect {
+            x_center: 0.4,
+            y_center: 0.6,
+            width: 0.2,
+            height: 0.2,
+            rotation: std::f32::consts::FRAC_PI_2,
+        };
         let mut raw = vec![0.0f32; 63];
         raw[0] = 112.0;
         raw[1] = 112.0;
@@ -112,7 +125,11 @@ mod tests {
         let p = project(&raw, &roi);
         assert!((p[0][0] - 0.4).abs() < 1e-6 && (p[0][1] - 0.6).abs() < 1e-6);
         // Rotated a quarter turn clockwise, the crop's right is the image's down.
-        assert!((p[1][0] - 0.4).abs() < 1e-6 && (p[1][1] - 0.7).abs() < 1e-6, "{:?}", p[1]);
+        assert!(
+            (p[1][0] - 0.4).abs() < 1e-6 && (p[1][1] - 0.7).abs() < 1e-6,
+            "{:?}",
+            p[1]
+        );
         assert!((p[1][2] - 0.2).abs() < 1e-6);
     }
 }

@@ -32,7 +32,9 @@ impl std::str::FromStr for ModelVariant {
         match s {
             "full" => Ok(ModelVariant::Full),
             "lite" => Ok(ModelVariant::Lite),
-            other => Err(format!("unknown model variant {other:?} (expected full or lite)")),
+            other => Err(format!(
+                "unknown model variant {other:?} (expected full or lite)"
+            )),
         }
     }
 }
@@ -75,11 +77,17 @@ const FILES: [ModelFile; 4] = [
 ];
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> VisionError + '_ {
-    move |source| VisionError::Io { path: path.to_path_buf(), source }
+    move |source| VisionError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// The model cache directory.
@@ -206,7 +214,11 @@ impl ModelStore {
         let mut contents: Vec<(String, Vec<u8>)> = Vec::new();
         for entry in entries {
             let mut entry = entry.map_err(io_err(&tgz))?;
-            let path = entry.path().map_err(io_err(&tgz))?.to_string_lossy().into_owned();
+            let path = entry
+                .path()
+                .map_err(io_err(&tgz))?
+                .to_string_lossy()
+                .into_owned();
             if FILES.iter().any(|f| f.source == path) {
                 let mut data = Vec::new();
                 entry.read_to_end(&mut data).map_err(io_err(&tgz))?;
@@ -218,11 +230,13 @@ impl ModelStore {
                 .iter()
                 .find(|(p, _)| p == file.source)
                 .map(|(_, d)| d)
-                .ok_or_else(|| VisionError::Models(format!("{} is missing from the package", file.source)))?;
+                .ok_or_else(|| {
+                    VisionError::Models(format!("{} is missing from the package", file.source))
+                })?;
             let bytes = match file.range {
-                Some((start, end)) => source
-                    .get(start..end)
-                    .ok_or_else(|| VisionError::Models(format!("{} is shorter than expected", file.source)))?,
+                Some((start, end)) => source.get(start..end).ok_or_else(|| {
+                    VisionError::Models(format!("{} is shorter than expected", file.source))
+                })?,
                 None => &source[..],
             };
             let sum = sha256_hex(bytes);

@@ -8,7 +8,8 @@ pub fn box_iou(a: &PalmDetection, b: &PalmDetection) -> f32 {
     let iw = (a.xmax.min(b.xmax) - a.xmin.max(b.xmin)).max(0.0);
     let ih = (a.ymax.min(b.ymax) - a.ymin.max(b.ymin)).max(0.0);
     let inter = iw * ih;
-    let union = (a.xmax - a.xmin) * (a.ymax - a.ymin) + (b.xmax - b.xmin) * (b.ymax - b.ymin) - inter;
+    let union =
+        (a.xmax - a.xmin) * (a.ymax - a.ymin) + (b.xmax - b.xmin) * (b.ymax - b.ymin) - inter;
     if union <= 0.0 {
         0.0
     } else {
@@ -22,11 +23,19 @@ pub fn weighted_nms(mut detections: Vec<PalmDetection>, threshold: f32) -> Vec<P
     detections.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut out = Vec::new();
     while let Some(top) = detections.first().cloned() {
-        let (cluster, rest): (Vec<_>, Vec<_>) =
-            detections.into_iter().partition(|d| box_iou(&top, d) > threshold);
+        let (cluster, rest): (Vec<_>, Vec<_>) = detections
+            .into_iter()
+            .partition(|d| box_iou(&top, d) > threshold);
         detections = rest;
         let total: f32 = cluster.iter().map(|d| d.score).sum();
-        let mut merged = PalmDetection { score: top.score, xmin: 0.0, ymin: 0.0, xmax: 0.0, ymax: 0.0, keypoints: [[0.0; 2]; 7] };
+        let mut merged = PalmDetection {
+            score: top.score,
+            xmin: 0.0,
+            ymin: 0.0,
+            xmax: 0.0,
+            ymax: 0.0,
+            keypoints: [[0.0; 2]; 7],
+        };
         for d in &cluster {
             let w = d.score / total;
             merged.xmin += d.xmin * w;
@@ -48,7 +57,14 @@ mod tests {
     use super::*;
 
     fn det(score: f32, x: f32) -> PalmDetection {
-        PalmDetection { score, xmin: x, ymin: 0.0, xmax: x + 1.0, ymax: 1.0, keypoints: [[x, 0.5]; 7] }
+        PalmDetection {
+            score,
+            xmin: x,
+            ymin: 0.0,
+            xmax: x + 1.0,
+            ymax: 1.0,
+            keypoints: [[x, 0.5]; 7],
+        }
     }
 
     #[test]

@@ -41,12 +41,18 @@ impl Letterbox {
     /// The letterbox of a `width` x `height` image in a square input.
     pub fn of(width: u32, height: u32) -> Letterbox {
         let side = width.max(height) as f32;
-        Letterbox { pad_x: (1.0 - width as f32 / side) / 2.0, pad_y: (1.0 - height as f32 / side) / 2.0 }
+        Letterbox {
+            pad_x: (1.0 - width as f32 / side) / 2.0,
+            pad_y: (1.0 - height as f32 / side) / 2.0,
+        }
     }
 
     /// Maps a point from input coordinates to image coordinates (both normalised).
     pub fn remove(&self, x: f32, y: f32) -> (f32, f32) {
-        ((x - self.pad_x) / (1.0 - 2.0 * self.pad_x), (y - self.pad_y) / (1.0 - 2.0 * self.pad_y))
+        (
+            (x - self.pad_x) / (1.0 - 2.0 * self.pad_x),
+            (y - self.pad_y) / (1.0 - 2.0 * self.pad_y),
+        )
     }
 }
 
@@ -60,27 +66,49 @@ impl PalmDetector {
     pub fn new(model: Arc<dyn Model>) -> Result<Self, VisionError> {
         let [_, h, w, c] = model.input_shape();
         if (h, w, c) != (192, 192, 3) {
-            return Err(VisionError::ModelFormat(format!("palm model input {h}x{w}x{c}, expected 192x192x3")));
+            return Err(VisionError::ModelFormat(format!(
+                "palm model input {h}x{w}x{c}, expected 192x192x3"
+            )));
         }
-        Ok(PalmDetector { model, anchors: palm_anchors() })
+        Ok(PalmDetector {
+            model,
+            anchors: palm_anchors(),
+        })
     }
 
     /// Detects palms scoring at least `min_score`, best first.
-    pub fn detect(&self, image: &RgbImage, min_score: f32) -> Result<Vec<PalmDetection>, VisionError> {
+    pub fn detect(
+        &self,
+        image: &RgbImage,
+        min_score: f32,
+    ) -> Result<Vec<PalmDetection>, VisionError> {
         let (w, h) = image.dimensions();
         let side = w.max(h) as f32;
-        let rect = PixelRect { cx: w as f32 / 2.0, cy: h as f32 / 2.0, width: side, height: side, rotation: 0.0 };
+        let rect = PixelRect {
+            cx: w as f32 / 2.0,
+            cy: h as f32 / 2.0,
+            width: side,
+            height: side,
+            rotation: 0.0,
+        };
         let mut input = vec![0.0f32; 192 * 192 * 3];
         crop_into(image, &rect, 192, 192, Border::Zero, &mut input);
         let outputs = self.model.run(&input)?;
-        let boxes = outputs.iter().find(|o| o.len() == self.anchors.len() * NUM_COORDS);
+        let boxes = outputs
+            .iter()
+            .find(|o| o.len() == self.anchors.len() * NUM_COORDS);
         let scores = outputs.iter().find(|o| o.len() == self.anchors.len());
         let (Some(boxes), Some(scores)) = (boxes, scores) else {
-            return Err(VisionError::ModelFormat("palm model outputs have unexpected sizes".into()));
+            return Err(VisionError::ModelFormat(
+                "palm model outputs have unexpected sizes".into(),
+            ));
         };
         let raw = decode(boxes, scores, &self.anchors, min_score);
         let letterbox = Letterbox::of(w, h);
-        Ok(weighted_nms(raw, NMS_IOU).into_iter().map(|d| unletterbox(d, &letterbox)).collect())
+        Ok(weighted_nms(raw, NMS_IOU)
+            .into_iter()
+            .map(|d| unletterbox(d, &letterbox))
+            .collect())
     }
 }
 
@@ -89,7 +117,12 @@ fn sigmoid(x: f32) -> f32 {
 }
 
 /// Decodes raw SSD outputs into detections in input-normalised coordinates.
-pub fn decode(boxes: &[f32], scores: &[f32], anchors: &[Anchor], min_score: f32) -> Vec<PalmDetection> {
+pub fn decode(
+    boxes: &[f32],
+    scores: &[f32],
+    anchors: &[Anchor],
+    min_score: f32,
+) -> Vec<PalmDetection> {
     let mut out = Vec::new();
     for (i, anchor) in anchors.iter().enumerate() {
         let score = sigmoid(scores[i]);
@@ -133,7 +166,16 @@ mod tests {
 
     #[test]
     fn decoding_offsets_box_and_keypoints_from_the_anchor() {
-        let anchors = [Anchor { x_center: 0.25, y_center: 0.75 }, Anchor { x_center: 0.5, y_center: 0.5 }];
+        let anchors = [
+            Anchor {
+                x_center: 0.25,
+                y_center: 0.75,
+            },
+            Anchor {
+                x_center: 0.5,
+                y_center: 0.5,
+            },
+        ];
         let mut boxes = vec![0.0f32; 2 * NUM_COORDS];
         boxes[0] = 19.2; // +0.1 in x
         boxes[1] = -19.2; // -0.1 in y
@@ -160,7 +202,13 @@ mod tests {
     fn letterbox_removal_maps_the_padded_input_back_to_the_image() {
         // 200x100 in a square input: the image fills the middle half vertically.
         let lb = Letterbox::of(200, 100);
-        assert_eq!(lb, Letterbox { pad_x: 0.0, pad_y: 0.25 });
+        assert_eq!(
+            lb,
+            Letterbox {
+                pad_x: 0.0,
+                pad_y: 0.25
+            }
+        );
         assert_eq!(lb.remove(0.5, 0.25), (0.5, 0.0));
         assert_eq!(lb.remove(0.5, 0.75), (0.5, 1.0));
     }

@@ -75,17 +75,28 @@ impl HandPipeline {
     pub fn load(store: &ModelStore, config: PipelineConfig) -> Result<Self, VisionError> {
         let (palm_name, landmark_name) = model_names(config.variant);
         let palm: Arc<dyn Model> = Arc::new(TractModel::from_tflite(&store.read(palm_name)?)?);
-        let landmark: Arc<dyn Model> = Arc::new(TractModel::from_tflite(&store.read(landmark_name)?)?);
+        let landmark: Arc<dyn Model> =
+            Arc::new(TractModel::from_tflite(&store.read(landmark_name)?)?);
         Self::from_models(palm, landmark, config)
     }
 
     /// Builds a pipeline from already-loaded models (any engine).
-    pub fn from_models(palm: Arc<dyn Model>, landmark: Arc<dyn Model>, config: PipelineConfig) -> Result<Self, VisionError> {
+    pub fn from_models(
+        palm: Arc<dyn Model>,
+        landmark: Arc<dyn Model>,
+        config: PipelineConfig,
+    ) -> Result<Self, VisionError> {
         if config.max_hands == 0 {
             return Err(VisionError::Models("max_hands must be at least 1".into()));
         }
-        let models = Models { palm: PalmDetector::new(palm)?, landmark: LandmarkModel::new(landmark)? };
-        Ok(HandPipeline { models: Arc::new(models), config })
+        let models = Models {
+            palm: PalmDetector::new(palm)?,
+            landmark: LandmarkModel::new(landmark)?,
+        };
+        Ok(HandPipeline {
+            models: Arc::new(models),
+            config,
+        })
     }
 
     pub fn config(&self) -> &PipelineConfig {
@@ -112,9 +123,16 @@ impl HandPipeline {
         Ok(Detection { hands, timings })
     }
 
-    pub(crate) fn detect_palms(&self, frame: &Frame, timings: &mut StageTimings) -> Result<Vec<PalmDetection>, VisionError> {
+    pub(crate) fn detect_palms(
+        &self,
+        frame: &Frame,
+        timings: &mut StageTimings,
+    ) -> Result<Vec<PalmDetection>, VisionError> {
         let start = Instant::now();
-        let palms = self.models.palm.detect(&frame.rgb, self.config.min_detection_confidence)?;
+        let palms = self
+            .models
+            .palm
+            .detect(&frame.rgb, self.config.min_detection_confidence)?;
         timings.palm += start.elapsed();
         timings.palm_runs += 1;
         Ok(palms)
@@ -142,7 +160,17 @@ pub(crate) fn to_hand(id: u32, r: &LandmarkResult, frame: &Frame) -> Hand {
     for (out, p) in landmarks.iter_mut().zip(&r.landmarks) {
         *out = [p[0] * w, p[1] * h, p[2] * w];
     }
-    let (handedness, score) =
-        if r.left_score >= 0.5 { (Handedness::Left, r.left_score) } else { (Handedness::Right, 1.0 - r.left_score) };
-    Hand { id, handedness, score, presence: r.presence, landmarks, world_landmarks: r.world_landmarks }
+    let (handedness, score) = if r.left_score >= 0.5 {
+        (Handedness::Left, r.left_score)
+    } else {
+        (Handedness::Right, 1.0 - r.left_score)
+    };
+    Hand {
+        id,
+        handedness,
+        score,
+        presence: r.presence,
+        landmarks,
+        world_landmarks: r.world_landmarks,
+    }
 }

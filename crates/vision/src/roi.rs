@@ -28,11 +28,21 @@ pub struct RectTransform {
 }
 
 /// Palm box -> hand ROI: 2.6x, shifted half a palm towards the fingers.
-pub const PALM_TO_HAND: RectTransform =
-    RectTransform { scale_x: 2.6, scale_y: 2.6, shift_x: 0.0, shift_y: -0.5, square_long: true };
+pub const PALM_TO_HAND: RectTransform = RectTransform {
+    scale_x: 2.6,
+    scale_y: 2.6,
+    shift_x: 0.0,
+    shift_y: -0.5,
+    square_long: true,
+};
 /// Landmarks -> next frame's hand ROI.
-pub const LANDMARKS_TO_HAND: RectTransform =
-    RectTransform { scale_x: 2.0, scale_y: 2.0, shift_x: 0.0, shift_y: -0.1, square_long: true };
+pub const LANDMARKS_TO_HAND: RectTransform = RectTransform {
+    scale_x: 2.0,
+    scale_y: 2.0,
+    shift_x: 0.0,
+    shift_y: -0.1,
+    square_long: true,
+};
 
 /// Wraps an angle into [-pi, pi).
 pub fn normalize_radians(angle: f32) -> f32 {
@@ -53,8 +63,11 @@ impl RectTransform {
             r.y_center += r.height * self.shift_y;
         } else {
             let (s, c) = r.rotation.sin_cos();
-            let x_shift = (width * r.width * self.shift_x * c - height * r.height * self.shift_y * s) / width;
-            let y_shift = (width * r.width * self.shift_x * s + height * r.height * self.shift_y * c) / height;
+            let x_shift =
+                (width * r.width * self.shift_x * c - height * r.height * self.shift_y * s) / width;
+            let y_shift = (width * r.width * self.shift_x * s
+                + height * r.height * self.shift_y * c)
+                / height;
             r.x_center += x_shift;
             r.y_center += y_shift;
         }
@@ -156,7 +169,14 @@ mod tests {
     use super::*;
 
     fn palm(keypoints: [[f32; 2]; 7]) -> PalmDetection {
-        PalmDetection { score: 0.9, xmin: 0.4, ymin: 0.4, xmax: 0.6, ymax: 0.6, keypoints }
+        PalmDetection {
+            score: 0.9,
+            xmin: 0.4,
+            ymin: 0.4,
+            xmax: 0.6,
+            ymax: 0.6,
+            keypoints,
+        }
     }
 
     #[test]
@@ -169,7 +189,11 @@ mod tests {
         assert!(roi.rotation.abs() < 1e-6);
         assert!((roi.width - 0.52).abs() < 1e-5 && (roi.height - 0.52).abs() < 1e-5);
         assert!((roi.x_center - 0.5).abs() < 1e-6);
-        assert!((roi.y_center - 0.4).abs() < 1e-6, "shifted up by half the palm: {}", roi.y_center);
+        assert!(
+            (roi.y_center - 0.4).abs() < 1e-6,
+            "shifted up by half the palm: {}",
+            roi.y_center
+        );
     }
 
     #[test]
@@ -185,8 +209,20 @@ mod tests {
 
     #[test]
     fn square_long_makes_the_roi_square_in_pixels() {
-        let rect = NormRect { x_center: 0.5, y_center: 0.5, width: 0.1, height: 0.3, rotation: 0.0 };
-        let t = RectTransform { scale_x: 1.0, scale_y: 1.0, shift_x: 0.0, shift_y: 0.0, square_long: true };
+        let rect = NormRect {
+            x_center: 0.5,
+            y_center: 0.5,
+            width: 0.1,
+            height: 0.3,
+            rotation: 0.0,
+        };
+        let t = RectTransform {
+            scale_x: 1.0,
+            scale_y: 1.0,
+            shift_x: 0.0,
+            shift_y: 0.0,
+            square_long: true,
+        };
         let r = t.apply(rect, 400.0, 200.0);
         assert!((r.width * 400.0 - r.height * 200.0).abs() < 1e-3);
         assert!((r.height * 200.0 - 60.0).abs() < 1e-3);
@@ -209,12 +245,22 @@ mod tests {
         assert!((roi.x_center - 0.5).abs() < 1e-5, "{}", roi.x_center);
         // Extent: y 0.45..0.7 -> 0.25 tall, squared and doubled, shifted up by 0.1 of 0.25.
         assert!((roi.height - 0.5).abs() < 1e-5, "{}", roi.height);
-        assert!((roi.y_center - (0.575 - 0.025)).abs() < 1e-5, "{}", roi.y_center);
+        assert!(
+            (roi.y_center - (0.575 - 0.025)).abs() < 1e-5,
+            "{}",
+            roi.y_center
+        );
     }
 
     #[test]
     fn iou_of_identical_rects_is_one_and_of_disjoint_is_zero() {
-        let a = NormRect { x_center: 0.3, y_center: 0.3, width: 0.2, height: 0.2, rotation: 0.0 };
+        let a = NormRect {
+            x_center: 0.3,
+            y_center: 0.3,
+            width: 0.2,
+            height: 0.2,
+            rotation: 0.0,
+        };
         let b = NormRect { x_center: 0.8, ..a };
         assert!((iou(&a, &a) - 1.0).abs() < 1e-6);
         assert_eq!(iou(&a, &b), 0.0);

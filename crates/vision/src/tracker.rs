@@ -27,7 +27,12 @@ pub struct HandTracker {
 
 impl HandTracker {
     pub(crate) fn new(pipeline: HandPipeline) -> Self {
-        HandTracker { pipeline, tracks: Vec::new(), next_id: 0, frames_since_palm: 0 }
+        HandTracker {
+            pipeline,
+            tracks: Vec::new(),
+            next_id: 0,
+            frames_since_palm: 0,
+        }
     }
 
     /// Forgets every tracked hand (the next frame runs palm detection).
@@ -48,15 +53,24 @@ impl HandTracker {
         let (w, h) = (frame.rgb.width() as f32, frame.rgb.height() as f32);
         self.frames_since_palm = self.frames_since_palm.saturating_add(1);
         let missing = self.tracks.len() < config.max_hands;
-        if self.tracks.is_empty() || (missing && self.frames_since_palm >= config.redetect_interval.max(1)) {
+        if self.tracks.is_empty()
+            || (missing && self.frames_since_palm >= config.redetect_interval.max(1))
+        {
             self.frames_since_palm = 0;
             for palm in self.pipeline.detect_palms(frame, &mut timings)? {
                 if self.tracks.len() >= config.max_hands {
                     break;
                 }
                 let roi = palm_to_roi(&palm, w, h);
-                if self.tracks.iter().all(|t| iou(&t.roi, &roi) <= SAME_HAND_IOU) {
-                    self.tracks.push(Track { id: self.next_id, roi });
+                if self
+                    .tracks
+                    .iter()
+                    .all(|t| iou(&t.roi, &roi) <= SAME_HAND_IOU)
+                {
+                    self.tracks.push(Track {
+                        id: self.next_id,
+                        roi,
+                    });
                     self.next_id = self.next_id.wrapping_add(1);
                 }
             }
@@ -64,10 +78,14 @@ impl HandTracker {
         let mut hands = Vec::with_capacity(self.tracks.len());
         let mut next: Vec<Track> = Vec::with_capacity(self.tracks.len());
         for track in &self.tracks {
-            let Some(result) = self.pipeline.run_landmarks(frame, &track.roi, &mut timings)? else {
+            let Some(result) = self
+                .pipeline
+                .run_landmarks(frame, &track.roi, &mut timings)?
+            else {
                 continue;
             };
-            let lm2: [[f32; 2]; 21] = std::array::from_fn(|i| [result.landmarks[i][0], result.landmarks[i][1]]);
+            let lm2: [[f32; 2]; 21] =
+                std::array::from_fn(|i| [result.landmarks[i][0], result.landmarks[i][1]]);
             let roi = landmarks_to_roi(&lm2, w, h);
             // Two tracks that converged on one hand: keep the older.
             if next.iter().any(|t| iou(&t.roi, &roi) > SAME_HAND_IOU) {

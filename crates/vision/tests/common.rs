@@ -16,10 +16,15 @@ pub fn data_dir() -> PathBuf {
 
 /// The pipeline with the default (full) models from the default cache (fetched if needed).
 pub fn pipeline(config: PipelineConfig) -> HandPipeline {
-    HandPipeline::load(&ModelStore::at(None), config).expect("models load (npm must be able to fetch them)")
+    HandPipeline::load(&ModelStore::at(None), config)
+        .expect("models load (npm must be able to fetch them)")
 }
 
 /// Mean 2-D distance between two landmark sets.
 pub fn mean_distance(a: &[[f32; 3]], b: &[[f32; 3]]) -> f32 {
-    a.iter().zip(b).map(|(p, q)| ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt()).sum::<f32>() / a.len() as f32
+    a.iter()
+        .zip(b)
+        .map(|(p, q)| ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt())
+        .sum::<f32>()
+        / a.len() as f32
 }

@@ -37,12 +37,16 @@ struct Score {
 fn score_folder(name: &str, score: &mut Score) {
     let data = common::data_dir();
     let pipeline = common::pipeline(PipelineConfig::default());
-    let text = std::fs::read_to_string(data.join(format!("reference/{name}.jsonl"))).expect("reference file");
+    let text = std::fs::read_to_string(data.join(format!("reference/{name}.jsonl")))
+        .expect("reference file");
     for line in text.lines() {
         let reference: RefImage = serde_json::from_str(line).expect("reference line");
         let bytes = std::fs::read(data.join(&reference.path)).expect("photo");
         let frame = decode_image(&bytes, &ImageLimits::default()).expect("decodable photo");
-        assert_eq!((frame.original_width, frame.original_height), (reference.width, reference.height));
+        assert_eq!(
+            (frame.original_width, frame.original_height),
+            (reference.width, reference.height)
+        );
         let ours = pipeline.detect(&frame).expect("pipeline runs").hands;
         score.files += 1;
         score.ref_hands += reference.hands.len();
@@ -56,7 +60,9 @@ fn score_folder(name: &str, score: &mut Score) {
                 .iter()
                 .map(|h| (common::mean_distance(&h.landmarks, &rh.landmarks), h))
                 .min_by(|a, b| a.0.total_cmp(&b.0));
-            let Some((distance, hand)) = best else { continue };
+            let Some((distance, hand)) = best else {
+                continue;
+            };
             score.found += 1;
             score.handedness_agree += usize::from(hand.handedness.as_str() == rh.handedness);
             let pct = 100.0 * distance / side;
@@ -90,9 +96,17 @@ fn detector_matches_mediapipe_on_every_reference_photo() {
     assert!(recall >= 0.99, "recall {recall}");
     assert!(handedness >= 0.98, "handedness {handedness}");
     assert!(mean <= 1.5, "mean error {mean}%");
-    assert!(s.extra as f32 <= 0.01 * s.files as f32, "extra hands {}", s.extra);
+    assert!(
+        s.extra as f32 <= 0.01 * s.files as f32,
+        "extra hands {}",
+        s.extra
+    );
     // Per hand: all but 2% within 1.5% of the larger side (measured: 11 of 790 over, worst 5.2%).
-    assert!(s.over_limit.len() as f32 <= 0.02 * s.found as f32, "{} hands over 1.5%", s.over_limit.len());
+    assert!(
+        s.over_limit.len() as f32 <= 0.02 * s.found as f32,
+        "{} hands over 1.5%",
+        s.over_limit.len()
+    );
 }
 
 #[test]
@@ -100,11 +114,16 @@ fn two_hands_photo_has_both_hands_labelled_right() {
     let data = common::data_dir();
     let bytes = std::fs::read(data.join("images/two_hands/tfjs_hands.jpg")).unwrap();
     let frame = decode_image(&bytes, &ImageLimits::default()).unwrap();
-    let hands = common::pipeline(PipelineConfig::default()).detect(&frame).unwrap().hands;
+    let hands = common::pipeline(PipelineConfig::default())
+        .detect(&frame)
+        .unwrap()
+        .hands;
     assert_eq!(hands.len(), 2);
     assert!(hands.iter().all(|h| h.handedness.as_str() == "Right"));
     // Results are in the original photo's pixels (720x382), even though the models saw less.
-    assert!(hands.iter().all(|h| h.landmarks.iter().all(|p| p[0] >= 0.0 && p[0] <= 720.0)));
+    assert!(hands
+        .iter()
+        .all(|h| h.landmarks.iter().all(|p| p[0] >= 0.0 && p[0] <= 720.0)));
 }
 
 #[test]
@@ -114,6 +133,10 @@ fn no_hand_is_found_in_photos_without_one() {
     for entry in std::fs::read_dir(data.join("images/negatives")).unwrap() {
         let path = entry.unwrap().path();
         let frame = decode_image(&std::fs::read(&path).unwrap(), &ImageLimits::default()).unwrap();
-        assert!(pipeline.detect(&frame).unwrap().hands.is_empty(), "{}", path.display());
+        assert!(
+            pipeline.detect(&frame).unwrap().hands.is_empty(),
+            "{}",
+            path.display()
+        );
     }
 }

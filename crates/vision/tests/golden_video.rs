@@ -12,7 +12,8 @@ fn split_mjpeg(bytes: &[u8]) -> Vec<&[u8]> {
     let mut start = 0;
     let mut i = 2;
     while i + 1 < bytes.len() {
-        if bytes[i] == 0xFF && bytes[i + 1] == 0xD8 && bytes[i - 2] == 0xFF && bytes[i - 1] == 0xD9 {
+        if bytes[i] == 0xFF && bytes[i + 1] == 0xD8 && bytes[i - 2] == 0xFF && bytes[i - 1] == 0xD9
+        {
             frames.push(&bytes[start..i]);
             start = i;
         }
@@ -26,14 +27,20 @@ fn split_mjpeg(bytes: &[u8]) -> Vec<&[u8]> {
 fn tracker_follows_mediapipe_through_the_fingerspelling_clip() {
     let data = common::data_dir();
     let video = std::fs::read(data.join("video/asl_hand_620x1080_325f.mjpeg")).unwrap();
-    let reference: Vec<Vec<[f32; 3]>> =
-        serde_json::from_str(&std::fs::read_to_string(data.join("video/asl_hand.full.json")).unwrap()).unwrap();
+    let reference: Vec<Vec<[f32; 3]>> = serde_json::from_str(
+        &std::fs::read_to_string(data.join("video/asl_hand.full.json")).unwrap(),
+    )
+    .unwrap();
     let frames = split_mjpeg(&video);
     assert_eq!(frames.len(), 325);
-    let config = PipelineConfig { max_hands: 1, ..PipelineConfig::default() };
+    let config = PipelineConfig {
+        max_hands: 1,
+        ..PipelineConfig::default()
+    };
     let pipeline = common::pipeline(config);
     let mut tracker = pipeline.tracker();
-    let (mut errors, mut missing, mut palm_runs, mut ids) = (Vec::new(), 0, 0, std::collections::BTreeSet::new());
+    let (mut errors, mut missing, mut palm_runs, mut ids) =
+        (Vec::new(), 0, 0, std::collections::BTreeSet::new());
     let mut worst = (0, 0.0f32);
     for (i, (jpeg, expected)) in frames.iter().zip(&reference).enumerate() {
         let frame = decode_image(jpeg, &ImageLimits::default()).unwrap();
@@ -61,5 +68,8 @@ fn tracker_follows_mediapipe_through_the_fingerspelling_clip() {
     assert!(mean <= 1.5, "mean {mean}%");
     assert!(over <= 3, "{over} frames over 1.5%");
     assert_eq!(ids.len(), 1, "one hand keeps one identity");
-    assert!(palm_runs <= 3, "tracking should not need palm detection: {palm_runs}");
+    assert!(
+        palm_runs <= 3,
+        "tracking should not need palm detection: {palm_runs}"
+    );
 }

@@ -55,9 +55,9 @@ impl Model for TractModel {
         outputs
             .iter()
             .map(|t| {
-                Ok(t.try_as_plain_ram()
+                t.try_as_plain_ram()
                     .and_then(|v| Ok(v.as_slice::<f32>()?.to_vec()))
-                    .map_err(infer_err)?)
+                    .map_err(infer_err)
             })
             .collect()
     }
