@@ -43,7 +43,11 @@ fn options() -> TrainOptions {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let plus = std::env::args().any(|a| a == "--plus");
     let data = default_data_dir();
-    let train_jsonl = vec![data.join("reference/train.jsonl")];
+    // `SIGNS_TRAIN_JSONL=target/train_landmarks.jsonl` trains on our own detector's landmarks of
+    // images/train (what `signbridge train` writes) instead of MediaPipe's.
+    let train_jsonl = vec![std::env::var_os("SIGNS_TRAIN_JSONL")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| data.join("reference/train.jsonl"))];
     let base = load_permitted(&data, &train_jsonl)?;
     let persons: Vec<_> = (1..=3)
         .map(|p| tables::load_bisonhacks_person(&data, p))
