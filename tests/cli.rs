@@ -12,7 +12,10 @@ fn data_dir() -> PathBuf {
 }
 
 fn signbridge(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_signbridge")).args(args).output().expect("signbridge runs")
+    Command::new(env!("CARGO_BIN_EXE_signbridge"))
+        .args(args)
+        .output()
+        .expect("signbridge runs")
 }
 
 #[test]
@@ -20,15 +23,34 @@ fn detect_reports_an_unreadable_file_and_still_processes_the_rest() {
     let garbage = std::env::temp_dir().join(format!("not-an-image-{}.jpg", std::process::id()));
     std::fs::write(&garbage, b"this is not a JPEG").unwrap();
     let photo = data_dir().join("images/letters/A/A0.jpg");
-    let out = signbridge(&["detect", "--json", garbage.to_str().unwrap(), photo.to_str().unwrap()]);
+    let out = signbridge(&[
+        "detect",
+        "--json",
+        garbage.to_str().unwrap(),
+        photo.to_str().unwrap(),
+    ]);
     std::fs::remove_file(&garbage).unwrap();
-    assert!(!out.status.success(), "a bad file makes the exit status non-zero");
+    assert!(
+        !out.status.success(),
+        "a bad file makes the exit status non-zero"
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["error_type"], "unsupported_format");
-    assert_eq!(lines[1]["hands"].as_array().unwrap().len(), 1, "{}", lines[1]);
-    assert_eq!(lines[1]["hands"][0]["landmarks"].as_array().unwrap().len(), 21);
+    assert_eq!(
+        lines[1]["hands"].as_array().unwrap().len(),
+        1,
+        "{}",
+        lines[1]
+    );
+    assert_eq!(
+        lines[1]["hands"][0]["landmarks"].as_array().unwrap().len(),
+        21
+    );
 }
 
 #[test]
@@ -44,7 +66,11 @@ fn classify_gives_no_letter_to_photos_without_a_hand() {
 fn transcribe_reads_hello_world_from_the_clip() {
     let clip = data_dir().join("video/HELLO_WORLD_dev_keptsecret_448.mjpeg");
     let out = signbridge(&["transcribe", clip.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().last(), Some("HELLO WORLD"));
 }

@@ -23,5 +23,10 @@ fn train_reproduces_the_committed_weights_byte_for_byte() {
     let fresh = std::fs::read(&out).unwrap();
     let committed = std::fs::read(root.join("crates/signs/model/classifier.json")).unwrap();
     std::fs::remove_dir_all(&scratch).unwrap();
-    assert!(fresh == committed, "fresh model ({} bytes) differs from the committed one ({} bytes)", fresh.len(), committed.len());
+    assert!(
+        fresh == committed,
+        "fresh model ({} bytes) differs from the committed one ({} bytes)",
+        fresh.len(),
+        committed.len()
+    );
 }
