@@ -77,6 +77,11 @@ pub fn decode_image(bytes: &[u8], limits: &ImageLimits) -> Result<Frame, VisionE
             "{format:?} (we accept JPEG, PNG and WebP)"
         )));
     }
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(VisionError::Decode(
+            "truncated JPEG: no end-of-image marker after the image data".into(),
+        ));
+    }
     let reader = ImageReader::with_format(Cursor::new(bytes), format);
     let (width, height) = reader
         .into_dimensions()
@@ -109,6 +114,18 @@ pub fn decode_image(bytes: &[u8], limits: &ImageLimits) -> Result<Frame, VisionE
         decode_time,
         resize_time: resize_start.elapsed(),
     })
+}
+
+/// Whether a JPEG's last scan is followed by an end-of-image marker. The decoder would quietly
+/// fill a cut-off image with grey; we refuse it instead. Inside entropy-coded data 0xFF is always
+/// followed by 0x00 or a restart marker, so 0xFFD9 after the last start-of-scan (0xFFDA) can
+/// only be the real end (an EXIF thumbnail's end marker comes before the main image's scan).
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    match last_scan {
+        Some(sos) => bytes[sos..].windows(2).any(|w| w == [0xFF, 0xD9]),
+        None => false,
+    }
 }
 
 /// The size a `width` x `height` image is scaled to so that it fits the limits in either
@@ -189,6 +206,19 @@ mod tests {
     fn truncated_png_is_a_decode_error() {
         let bytes = png_bytes(64, 64);
         let err = decode_image(&bytes[..bytes.len() / 2], &ImageLimits::default()).unwrap_err();
+        assert!(matches!(err, VisionError::Decode(_)), "{err}");
+    }
+
+    #[test]
+    fn truncated_jpeg_is_a_decode_error_not_a_grey_frame() {
+        let img = RgbImage::from_fn(64, 64, |x, y| {
+            image::Rgb([(x * 4) as u8, (y * 4) as u8, 128])
+        });
+        let mut jpeg = Vec::new();
+        img.write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
+            .unwrap();
+        assert!(decode_image(&jpeg, &ImageLimits::default()).is_ok());
+        let err = decode_image(&jpeg[..jpeg.len() * 2 / 3], &ImageLimits::default()).unwrap_err();
         assert!(matches!(err, VisionError::Decode(_)), "{err}");
     }
 
