@@ -106,10 +106,14 @@ async fn bad_uploads_get_json_errors_and_the_server_keeps_serving() {
             "payload_too_large",
         ),
         (
-            // (the decoder conceals a JPEG cut in its scan data, as browsers do; one cut in its
-            // headers cannot be shown at all)
             "JPEG cut in its headers",
             upload(jpeg[..300].to_vec(), "t.jpg", "image/jpeg"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "undecodable_image",
+        ),
+        (
+            "first half of a JPEG",
+            upload(jpeg[..jpeg.len() / 2].to_vec(), "half.jpg", "image/jpeg"),
             StatusCode::UNPROCESSABLE_ENTITY,
             "undecodable_image",
         ),
