@@ -3,7 +3,8 @@
 //!
 //! 1. `DEQUANTIZE` of fp16 constants is unsupported: we fold it, giving the output tensor an f32
 //!    buffer with the converted values and dropping the op.
-//! 2. `PRELU` is unsupported: we expand it to `MAXIMUM(x, 0) + alpha * MINIMUM(x, 0)`.
+//! 2. `PRELU` is unsupported: we expand it to `MAXIMUM(x, alpha * x)` when every slope is in
+//!    [0, 1] (true of these models), else to `MAXIMUM(x, 0) + alpha * MINIMUM(x, 0)`.
 //! 3. Float `MEAN` is translated with an integer-rounding scale (1/N rounds to 0 or 1): we expand
 //!    it to `SUM` followed by a `MUL` with the exact f32 constant 1/N.
 //!
@@ -157,6 +158,48 @@ pub fn rewrite_for_tract(bytes: &[u8]) -> Result<Vec<u8>, VisionError> {
                 let out = *outputs.first().ok_or_else(|| bad("PRELU arity"))?;
                 let shape = tensors[tensor(out)?].shape.clone();
                 let name = tensors[tensor(out)?].name.clone();
+                // With every slope in [0, 1], PRELU(x) = max(x, alpha * x): two ops instead of four.
+                let alpha_buf = tensors[tensor(alpha)?].buffer;
+                let alpha_bytes: Option<&[u8]> = if alpha_buf >= base_buffers {
+                    new_buffers
+                        .get((alpha_buf - base_buffers) as usize)
+                        .map(Vec::as_slice)
+                } else if (alpha_buf as usize) < src_buffers.len()
+                    && tensors[tensor(alpha)?].type_ == TensorType::FLOAT32
+                {
+                    src_buffers
+                        .get(alpha_buf as usize)
+                        .data()
+                        .map(|d| d.bytes())
+                } else {
+                    None
+                };
+                let unit_slopes = alpha_bytes.is_some_and(|b| {
+                    !b.is_empty()
+                        && b.chunks_exact(4)
+                            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                            .all(|a| (0.0..=1.0).contains(&a))
+                });
+                if unit_slopes {
+                    let scaled = add_tensor(
+                        &mut tensors,
+                        TensorSpec {
+                            shape,
+                            type_: TensorType::FLOAT32,
+                            buffer: 0,
+                            name: format!("{name}.scaled"),
+                        },
+                    );
+                    let new = |code, inputs: Vec<i32>, out: i32| OpSpec::New {
+                        code,
+                        inputs,
+                        outputs: vec![out],
+                        keep_dims: false,
+                    };
+                    ops.push(new(BuiltinOperator::MUL, vec![x, alpha], scaled));
+                    ops.push(new(BuiltinOperator::MAXIMUM, vec![x, scaled], out));
+                    continue;
+                }
                 let zero = add_buffer(0f32.to_le_bytes().to_vec(), &mut new_buffers);
                 let zero = add_tensor(
                     &mut tensors,
@@ -273,7 +316,13 @@ fn write_model(
     new_buffers: &[Vec<u8>],
 ) -> Result<Vec<u8>, VisionError> {
     let src_ops = graph.operators().ok_or_else(|| bad("no operators"))?;
-    let mut b = FlatBufferBuilder::with_capacity(8 << 20);
+    // fp16 weights become f32: about twice the source, allocated once rather than by doubling.
+    let estimate: usize = model.buffers().map_or(0, |bs| {
+        bs.iter().map(|b| b.data().map_or(0, |d| d.len())).sum()
+    });
+    let mut b = FlatBufferBuilder::with_capacity(
+        estimate * 2 + new_buffers.iter().map(Vec::len).sum::<usize>() + (1 << 20),
+    );
 
     // Operator codes: one per distinct builtin, in order of first use.
     let mut codes: Vec<BuiltinOperator> = Vec::new();
@@ -443,7 +492,10 @@ fn write_model(
         },
     );
     fb::finish_model_buffer(&mut b, root);
-    Ok(b.finished_data().to_vec())
+    // The builder fills its buffer from the back: move the model to the front instead of copying.
+    let (mut data, head) = b.collapse();
+    data.drain(..head);
+    Ok(data)
 }
 
 type Options = (
