@@ -1,30 +1,41 @@
+//! Loads each model and prints load time, peak resident memory and a median run time:
+//! `cargo run --release -p signbridge-vision --example load`.
+
 use signbridge_vision::engine::{Model, TractModel};
+use signbridge_vision::ModelStore;
+
+fn hwm() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn main() {
-    for f in [
-        "/tmp/mp/palm_detection_full.tflite",
-        "/tmp/mp/package/hand_landmark_full.tflite",
-        "/tmp/mp/palm_detection_lite.tflite",
-        "/tmp/mp/package/hand_landmark_lite.tflite",
-    ] {
+    let store = ModelStore::at(None);
+    let mut keep = Vec::new();
+    println!("start: {}", hwm());
+    for name in ["palm_detection_full.tflite", "hand_landmark_full.tflite"] {
+        let bytes = store.read(name).expect("model");
+        println!("{name} read: {}", hwm());
+        let rewritten = signbridge_vision::engine::rewrite_for_tract(&bytes).unwrap();
+        println!("{name} rewritten ({} bytes): {}", rewritten.len(), hwm());
+        drop(rewritten);
         let t = std::time::Instant::now();
-        let m = TractModel::from_tflite(&std::fs::read(f).unwrap()).unwrap();
-        let s = m.input_shape();
-        println!("{f}: {:?} load {:?}", s, t.elapsed());
-        let input = vec![0.5f32; s.iter().product()];
-        let mut times = vec![];
-        for _ in 0..20 {
-            let t = std::time::Instant::now();
-            let o = m.run(&input).unwrap();
-            times.push(t.elapsed());
-            if times.len() == 1 {
-                println!(
-                    "  outs {:?} first {:?}",
-                    o.iter().map(|v| v.len()).collect::<Vec<_>>(),
-                    o.iter().map(|v| v[0]).collect::<Vec<_>>()
-                );
-            }
-        }
+        let m = TractModel::from_tflite(&bytes).expect("loads");
+        println!("{name} loaded in {:?}: {}", t.elapsed(), hwm());
+        let input = vec![0.5f32; m.input_shape().iter().product()];
+        let mut times: Vec<_> = (0..30)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                m.run(&input).unwrap();
+                t.elapsed()
+            })
+            .collect();
         times.sort();
-        println!("  median {:?}", times[10]);
+        println!("  median run {:?}", times[15]);
+        keep.push(m);
     }
 }
