@@ -1,12 +1,13 @@
 // Shared live-camera wiring for the interpreter and practice pages: socket + camera + frame pump,
 // the connection / camera status pills, start/stop/mirror controls and the hand overlay.
-import { Camera, FrameStreamer, intervalFromUrl } from './camera.js';
+import { Camera, FrameStreamer, intervalFromUrl, msFromUrl } from './camera.js';
 import { StreamSocket } from './socket.js';
 import { drawHandsOnMedia, clearCanvas } from './overlay.js';
 
 export function setupLive({ video, overlay, stage, connPill, camPill, startBtn, stopBtn, mirror, placeholder, camError, onConnState }) {
   const intervalMs = intervalFromUrl(200);
-  const socket = new StreamSocket();
+  // ?keepalive=ms lets a test ping faster than the default 30 s
+  const socket = new StreamSocket({ keepAliveMs: msFromUrl('keepalive', 30000, 100, 600000) });
   const camera = new Camera(video);
   const streamer = new FrameStreamer({ camera, socket, intervalMs });
 

@@ -1,4 +1,6 @@
 // WebSocket to /ws/stream on the same host, reconnecting by itself with exponential backoff.
+// While open it sends {"type":"ping"} every keepAliveMs (default 30 s): the server closes a connection
+// that says nothing for two minutes, and with it the sentence, so a page whose camera is off pings.
 // Events: 'status' {state: 'connecting'|'open'|'reconnecting'|'closed', attempt, delayMs}
 //         'message' {data: parsed JSON object}
 
@@ -8,8 +10,10 @@ export function streamUrl(path = '/ws/stream') {
 }
 
 export class StreamSocket extends EventTarget {
-  constructor({ url = streamUrl(), minDelayMs = 500, maxDelayMs = 10000 } = {}) {
+  constructor({ url = streamUrl(), minDelayMs = 500, maxDelayMs = 10000, keepAliveMs = 30000 } = {}) {
     super();
+    this.keepAliveMs = keepAliveMs;
+    this.keepAlive = null;
     this.url = url;
     this.minDelayMs = minDelayMs;
     this.maxDelayMs = maxDelayMs;
@@ -44,16 +48,20 @@ export class StreamSocket extends EventTarget {
     ws.addEventListener('open', () => {
       if (this.ws !== ws) return;
       this.attempt = 0;
+      clearInterval(this.keepAlive);
+      this.keepAlive = setInterval(() => this.sendJSON({ type: 'ping' }), this.keepAliveMs);
       this.#setState('open');
     });
     ws.addEventListener('message', (ev) => {
       if (this.ws !== ws || typeof ev.data !== 'string') return;
       let data;
       try { data = JSON.parse(ev.data); } catch { return; }
+      if (data.type === 'pong') return;
       this.dispatchEvent(new CustomEvent('message', { detail: { data } }));
     });
     ws.addEventListener('close', () => {
       if (this.ws !== ws) return;
+      clearInterval(this.keepAlive);
       this.ws = null;
       if (this.wanted) this.#scheduleReconnect();
       else this.#setState('closed');
@@ -79,6 +87,7 @@ export class StreamSocket extends EventTarget {
   close() {
     this.wanted = false;
     clearTimeout(this.timer);
+    clearInterval(this.keepAlive);
     if (this.ws) this.ws.close(1000, 'bye');
     this.ws = null;
     this.attempt = 0;

@@ -25,7 +25,7 @@ use crate::state::{AppState, SharedTracker};
 mod protocol;
 
 use protocol::{
-    close, json_message, parse, ParseOutcome, PredictionMessage, Request, SentenceMessage,
+    close, json_message, parse, pong, ParseOutcome, PredictionMessage, Request, SentenceMessage,
 };
 
 /// Close codes (RFC 6455).
@@ -88,6 +88,7 @@ async fn run(state: AppState, socket: WebSocket) {
                 match parse(message, state.config.max_body_bytes) {
                     Ok(None) => vec![],
                     Ok(Some(Request::Frame(bytes))) => stream.on_frame(bytes),
+                    Ok(Some(Request::Ping)) => vec![pong()],
                     Ok(Some(command)) => vec![stream.command(command)],
                     Err(ParseOutcome::Close) => break,
                     Err(ParseOutcome::Bad(e)) => vec![error_message(&state, &e)],
@@ -208,7 +209,7 @@ impl Stream {
                 Request::Clear => s.recognizer.clear(),
                 Request::Space => s.recognizer.space(),
                 Request::Backspace => s.recognizer.backspace(),
-                Request::Frame(_) => {}
+                Request::Frame(_) | Request::Ping => {}
             }
             s.recognizer.state()
         };

@@ -17,6 +17,8 @@ pub enum Request {
     Clear,
     Space,
     Backspace,
+    /// A keep-alive from a page whose camera is off: answered with `{"type":"pong"}`.
+    Ping,
 }
 
 #[derive(Serialize)]
@@ -47,6 +49,11 @@ pub fn json_message(body: &impl Serialize) -> Message {
         r#"{"type":"error","error":"internal error","error_type":"internal"}"#.to_string()
     });
     Message::Text(Utf8Bytes::from(text))
+}
+
+/// The answer to a client's `{"type":"ping"}`.
+pub fn pong() -> Message {
+    Message::Text(Utf8Bytes::from_static(r#"{"type":"pong"}"#))
 }
 
 pub fn close(code: u16, reason: &'static str) -> Message {
@@ -109,8 +116,9 @@ fn parse_text(text: &str, max_image: usize) -> Result<Request, ParseOutcome> {
         Some("clear") => Ok(Request::Clear),
         Some("space") => Ok(Request::Space),
         Some("backspace") => Ok(Request::Backspace),
+        Some("ping") => Ok(Request::Ping),
         Some(other) => Err(bad(&format!(
-            "unknown message type {other:?}; expected frame, clear, space or backspace"
+            "unknown message type {other:?}; expected frame, clear, space, backspace or ping"
         ))),
         None => Err(bad("missing \"type\"")),
     }
@@ -171,6 +179,10 @@ mod tests {
         assert_eq!(
             parse_text(r#"{"type":"backspace"}"#, 1).ok(),
             Some(Request::Backspace)
+        );
+        assert_eq!(
+            parse_text(r#"{"type":"ping"}"#, 1).ok(),
+            Some(Request::Ping)
         );
     }
 }

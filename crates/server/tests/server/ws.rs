@@ -271,6 +271,35 @@ async fn idle_websocket_is_closed() {
 }
 
 #[tokio::test]
+async fn pings_keep_an_idle_session_and_its_sentence() {
+    let s = TestServer::start(&["--ws-idle-secs", "0.5"])
+        .await
+        .ready()
+        .await;
+    let mut ws = connect(&s).await;
+    let mut committed = false;
+    for _ in 0..60 {
+        send(&mut ws, frame_text(&letter_a())).await;
+        if next_json(&mut ws).await.unwrap()["committed"].is_string() {
+            committed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(committed, "holding A commits it");
+    // Three times the idle limit with no frames, only keep-alives.
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        send(&mut ws, Message::text(r#"{"type":"ping"}"#)).await;
+        assert_eq!(next_json(&mut ws).await, Some(json!({"type": "pong"})));
+    }
+    send(&mut ws, Message::text(r#"{"type":"space"}"#)).await;
+    let reply = next_json(&mut ws).await.expect("still open");
+    assert_eq!(reply["words"], json!(["A"]), "{reply}");
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn shutdown_closes_open_websockets() {
     let s = TestServer::start(&[]).await.ready().await;
     let mut ws = connect(&s).await;
