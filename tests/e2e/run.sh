@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Browser end-to-end tests: installs the npm dependencies (npm ci), makes sure Debian's Chromium is there,
+# Browser end-to-end tests: installs the npm dependencies (npm ci), makes sure Debian's Chromium and Firefox ESR are there,
 # then runs `node --test tests/e2e/` from the repository root. Exits non-zero on any failure.
 # Environment: SIGNBRIDGE_BIN (default target/release/signbridge), SIGNBRIDGE_DATA (default ../shared/data),
-# SIGNBRIDGE_MODELS (passed through to the server), SIGNBRIDGE_CHROMIUM (default /usr/bin/chromium).
+# SIGNBRIDGE_MODELS (passed through to the server), SIGNBRIDGE_CHROMIUM (default /usr/bin/chromium),
+# SIGNBRIDGE_FIREFOX (default /usr/bin/firefox-esr).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -10,13 +11,17 @@ root="$(cd "$here/../.." && pwd)"
 (cd "$here" && npm ci --no-audit --no-fund)
 
 chromium="${SIGNBRIDGE_CHROMIUM:-/usr/bin/chromium}"
-if [ ! -x "$chromium" ]; then
+firefox="${SIGNBRIDGE_FIREFOX:-/usr/bin/firefox-esr}"
+missing=()
+[ -x "$chromium" ] || missing+=(chromium)
+[ -x "$firefox" ] || missing+=(firefox-esr)
+if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "run.sh: installing chromium with apt-get" >&2
+    echo "run.sh: installing ${missing[*]} with apt-get" >&2
     apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
   else
-    echo "run.sh: $chromium is missing; install it (apt-get install -y chromium) or set SIGNBRIDGE_CHROMIUM" >&2
+    echo "run.sh: ${missing[*]} missing; install with apt-get install -y ${missing[*]} (or set SIGNBRIDGE_CHROMIUM / SIGNBRIDGE_FIREFOX)" >&2
     exit 1
   fi
 fi

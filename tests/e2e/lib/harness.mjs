@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const E2E_DIR = path.resolve(here, '..');
@@ -16,6 +17,7 @@ export const REPO_ROOT = path.resolve(E2E_DIR, '..', '..');
 export const DATA_DIR = process.env.SIGNBRIDGE_DATA || path.resolve(REPO_ROOT, '..', 'shared', 'data');
 export const SERVER_BIN = process.env.SIGNBRIDGE_BIN || path.join(REPO_ROOT, 'target', 'release', 'signbridge');
 export const CHROMIUM = process.env.SIGNBRIDGE_CHROMIUM || '/usr/bin/chromium';
+export const FIREFOX = process.env.SIGNBRIDGE_FIREFOX || '/usr/bin/firefox-esr';
 export const SCREENSHOT_DIR = path.join(E2E_DIR, 'screenshots');
 export const HELLO_VIDEO = path.join(DATA_DIR, 'video', 'HELLO_WORLD_dev_keptsecret_448.mjpeg');
 
@@ -44,18 +46,18 @@ export function freePort() {
 }
 
 /**
- * Start `signbridge serve --host 127.0.0.1 --port P --db DB` and wait (up to timeoutMs) for GET /health
+ * Start `signbridge serve --host 127.0.0.1 --port P --db DB [extraArgs...]` and wait (up to timeoutMs) for GET /health
  * to answer 200. The environment is passed through (SIGNBRIDGE_MODELS etc.).
  * Returns {proc, port, baseUrl, logFile, log(), stop()}.
  */
-export async function startServer({ db, port, timeoutMs = 60000, logDir } = {}) {
+export async function startServer({ db, port, timeoutMs = 60000, logDir, extraArgs = [] } = {}) {
   requireFile(SERVER_BIN, 'signbridge binary (set SIGNBRIDGE_BIN or build target/release/signbridge)');
   if (!db) throw new Error('startServer needs a db path');
   port = port || await freePort();
   logDir = logDir || path.dirname(db);
   const logFile = path.join(logDir, `server-${port}-${Date.now()}.log`);
   const out = fs.openSync(logFile, 'a');
-  const args = ['serve', '--host', '127.0.0.1', '--port', String(port), '--db', db];
+  const args = ['serve', '--host', '127.0.0.1', '--port', String(port), '--db', db, ...extraArgs];
   const proc = spawn(SERVER_BIN, args, { cwd: REPO_ROOT, stdio: ['ignore', out, out], env: process.env });
   fs.closeSync(out);
   let exited = null;
@@ -128,6 +130,39 @@ export async function launchBrowser({ video = HELLO_VIDEO, viewport = { width: 1
     await fsp.rm(userDataDir, { recursive: true, force: true }).catch(() => {});
   };
   return { context, page, userDataDir, errors, consoleErrors, requests, close };
+}
+
+/**
+ * Launch Debian's Firefox ESR through puppeteer-core (WebDriver BiDi; playwright-core needs its own patched
+ * Firefox) with a fresh profile and Firefox's fake camera (a generated test pattern: it has no hand in it).
+ * Returns {browser, page, errors, requests, close()}.
+ */
+export async function launchFirefox({ viewport = { width: 1280, height: 900 } } = {}) {
+  requireFile(FIREFOX, 'Firefox (apt-get install -y firefox-esr)');
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    defaultViewport: viewport,
+    extraPrefsFirefox: {
+      'media.navigator.streams.fake': true,
+      'media.navigator.permission.disabled': true,
+      'app.update.enabled': false,
+      'browser.safebrowsing.malware.enabled': false,
+      'browser.safebrowsing.phishing.enabled': false,
+      'network.captive-portal-service.enabled': false,
+      'network.connectivity-service.enabled': false,
+      'datareporting.policy.dataSubmissionEnabled': false,
+      'toolkit.telemetry.enabled': false,
+    },
+  });
+  const page = await browser.newPage();
+  const errors = [];
+  const requests = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('request', (r) => requests.push(r.url()));
+  const close = () => browser.close().catch(() => {});
+  return { browser, page, errors, requests, close };
 }
 
 export async function screenshot(page, name) {

@@ -1,6 +1,6 @@
 // Camera access and the frame pump that sends downscaled frames over the stream socket.
 
-/** 'image/webp' when this browser's canvas can encode WebP (Chromium), else 'image/jpeg' (Firefox, Safari). */
+/** 'image/webp' when this browser's canvas can encode WebP (Chromium, current Firefox), else 'image/jpeg' (Safari). */
 let frameTypePromise = null;
 export function detectFrameType() {
   if (!frameTypePromise) {
@@ -20,8 +20,14 @@ export function detectFrameType() {
 
 /** The frame interval: `?interval=N` (ms, 30..5000) or the default 200 ms. */
 export function intervalFromUrl(defaultMs = 200) {
-  const v = Number(new URLSearchParams(location.search).get('interval'));
-  return Number.isFinite(v) && v >= 30 && v <= 5000 ? Math.round(v) : defaultMs;
+  return msFromUrl('interval', defaultMs, 30, 5000);
+}
+
+/** A duration in ms from the page URL's `name` parameter, if within [min, max]; else `defaultMs`. */
+export function msFromUrl(name, defaultMs, min, max) {
+  const raw = new URLSearchParams(location.search).get(name);
+  const v = Number(raw);
+  return raw !== null && Number.isFinite(v) && v >= min && v <= max ? Math.round(v) : defaultMs;
 }
 
 /**
