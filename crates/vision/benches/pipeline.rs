@@ -61,7 +61,7 @@ fn stages(c: &mut Criterion) {
         b.iter(|| Frame::from_rgb(big.clone(), &small).unwrap())
     });
     let store = ModelStore::at(None);
-    let model = |name: &str| Arc::new(TractModel::from_tflite(&store.read(name).unwrap()).unwrap());
+    let model = |name: &str| Arc::new(TractModel::from_tflite(store.read(name).unwrap()).unwrap());
     let palm = PalmDetector::new(model("palm_detection_full.tflite")).unwrap();
     let landmarks = LandmarkModel::new(model("hand_landmark_full.tflite")).unwrap();
     let found = palm.detect(&frame.rgb, 0.5).unwrap();

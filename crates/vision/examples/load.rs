@@ -17,14 +17,18 @@ fn main() {
     let store = ModelStore::at(None);
     let mut keep = Vec::new();
     println!("start: {}", hwm());
-    for name in ["palm_detection_full.tflite", "hand_landmark_full.tflite"] {
+    // The order HandPipeline::load uses.
+    for name in ["hand_landmark_full.tflite", "palm_detection_full.tflite"] {
         let bytes = store.read(name).expect("model");
-        println!("{name} read: {}", hwm());
         let rewritten = signbridge_vision::engine::rewrite_for_tract(&bytes).unwrap();
-        println!("{name} rewritten ({} bytes): {}", rewritten.len(), hwm());
+        println!(
+            "{name}: {} bytes, {} rewritten",
+            bytes.len(),
+            rewritten.len()
+        );
         drop(rewritten);
         let t = std::time::Instant::now();
-        let m = TractModel::from_tflite(&bytes).expect("loads");
+        let m = TractModel::from_tflite(bytes).expect("loads");
         println!("{name} loaded in {:?}: {}", t.elapsed(), hwm());
         let input = vec![0.5f32; m.input_shape().iter().product()];
         let mut times: Vec<_> = (0..30)

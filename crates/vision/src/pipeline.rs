@@ -74,9 +74,11 @@ impl HandPipeline {
     /// Loads (fetching on first use) and compiles the models of `config.variant`.
     pub fn load(store: &ModelStore, config: PipelineConfig) -> Result<Self, VisionError> {
         let (palm_name, landmark_name) = model_names(config.variant);
-        let palm: Arc<dyn Model> = Arc::new(TractModel::from_tflite(&store.read(palm_name)?)?);
+        // The larger model first, while nothing else is resident: loading briefly needs about
+        // twice a model's final size, and this order keeps that transient off the other model.
         let landmark: Arc<dyn Model> =
-            Arc::new(TractModel::from_tflite(&store.read(landmark_name)?)?);
+            Arc::new(TractModel::from_tflite(store.read(landmark_name)?)?);
+        let palm: Arc<dyn Model> = Arc::new(TractModel::from_tflite(store.read(palm_name)?)?);
         Self::from_models(palm, landmark, config)
     }
 

@@ -2,7 +2,7 @@
 //! correctly. Three things in these models trip it up (see docs/models.md):
 //!
 //! 1. `DEQUANTIZE` of fp16 constants is unsupported: we fold it, giving the output tensor an f32
-//!    buffer with the converted values and dropping the op.
+//!    buffer with the converted values and dropping the op (and the fp16 buffer, read by no op).
 //! 2. `PRELU` is unsupported: we expand it to `MAXIMUM(x, alpha * x)` when every slope is in
 //!    [0, 1] (true of these models), else to `MAXIMUM(x, 0) + alpha * MINIMUM(x, 0)`.
 //! 3. Float `MEAN` is translated with an integer-rounding scale (1/N rounds to 0 or 1): we expand
@@ -23,6 +23,26 @@ struct TensorSpec {
     type_: TensorType,
     buffer: u32,
     name: String,
+}
+
+/// A constant buffer appended to the model: the f32 widening of an fp16 source buffer (converted
+/// only while it is written, so the rewrite never holds the widened weights twice), or small
+/// bytes of our own.
+enum NewBuffer {
+    WidenedF16 { source: usize },
+    Bytes(Vec<u8>),
+}
+
+fn f16_to_f32_bytes(data: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.reserve(data.len() * 2);
+    for c in data.chunks_exact(2) {
+        out.extend_from_slice(
+            &half::f16::from_le_bytes([c[0], c[1]])
+                .to_f32()
+                .to_le_bytes(),
+        );
+    }
 }
 
 /// An operator in the rewritten graph: either one copied from the source (by index) or a new
@@ -99,9 +119,9 @@ pub fn rewrite_for_tract(bytes: &[u8]) -> Result<Vec<u8>, VisionError> {
         });
     }
     // Buffers: the source's, then new f32 constants appended after them.
-    let mut new_buffers: Vec<Vec<u8>> = Vec::new();
+    let mut new_buffers: Vec<NewBuffer> = Vec::new();
     let base_buffers = src_buffers.len() as u32;
-    let add_buffer = |data: Vec<u8>, new_buffers: &mut Vec<Vec<u8>>| -> u32 {
+    let add_buffer = |data: NewBuffer, new_buffers: &mut Vec<NewBuffer>| -> u32 {
         new_buffers.push(data);
         base_buffers + new_buffers.len() as u32 - 1
     };
@@ -135,20 +155,12 @@ pub fn rewrite_for_tract(bytes: &[u8]) -> Result<Vec<u8>, VisionError> {
                     )));
                 }
                 let buf = tensors[src].buffer as usize;
-                let data = (buf < src_buffers.len())
+                (buf < src_buffers.len())
                     .then(|| src_buffers.get(buf).data())
                     .flatten()
                     .ok_or_else(|| bad("DEQUANTIZE of a non-constant tensor"))?;
-                let f32_bytes: Vec<u8> = data
-                    .bytes()
-                    .chunks_exact(2)
-                    .flat_map(|c| {
-                        half::f16::from_le_bytes([c[0], c[1]])
-                            .to_f32()
-                            .to_le_bytes()
-                    })
-                    .collect();
-                tensors[dst].buffer = add_buffer(f32_bytes, &mut new_buffers);
+                tensors[dst].buffer =
+                    add_buffer(NewBuffer::WidenedF16 { source: buf }, &mut new_buffers);
                 tensors[dst].type_ = TensorType::FLOAT32;
             }
             BuiltinOperator::PRELU => {
@@ -160,10 +172,20 @@ pub fn rewrite_for_tract(bytes: &[u8]) -> Result<Vec<u8>, VisionError> {
                 let name = tensors[tensor(out)?].name.clone();
                 // With every slope in [0, 1], PRELU(x) = max(x, alpha * x): two ops instead of four.
                 let alpha_buf = tensors[tensor(alpha)?].buffer;
+                let mut widened = Vec::new();
                 let alpha_bytes: Option<&[u8]> = if alpha_buf >= base_buffers {
-                    new_buffers
-                        .get((alpha_buf - base_buffers) as usize)
-                        .map(Vec::as_slice)
+                    match new_buffers.get((alpha_buf - base_buffers) as usize) {
+                        Some(NewBuffer::WidenedF16 { source }) => {
+                            let data = src_buffers
+                                .get(*source)
+                                .data()
+                                .map_or(&[][..], |d| d.bytes());
+                            f16_to_f32_bytes(data, &mut widened);
+                            Some(&widened)
+                        }
+                        Some(NewBuffer::Bytes(b)) => Some(b),
+                        None => None,
+                    }
                 } else if (alpha_buf as usize) < src_buffers.len()
                     && tensors[tensor(alpha)?].type_ == TensorType::FLOAT32
                 {
@@ -200,7 +222,10 @@ pub fn rewrite_for_tract(bytes: &[u8]) -> Result<Vec<u8>, VisionError> {
                     ops.push(new(BuiltinOperator::MAXIMUM, vec![x, scaled], out));
                     continue;
                 }
-                let zero = add_buffer(0f32.to_le_bytes().to_vec(), &mut new_buffers);
+                let zero = add_buffer(
+                    NewBuffer::Bytes(0f32.to_le_bytes().to_vec()),
+                    &mut new_buffers,
+                );
                 let zero = add_tensor(
                     &mut tensors,
                     TensorSpec {
@@ -272,7 +297,7 @@ pub fn rewrite_for_tract(bytes: &[u8]) -> Result<Vec<u8>, VisionError> {
                     },
                 );
                 let scale = add_buffer(
-                    (1.0f32 / count as f32).to_le_bytes().to_vec(),
+                    NewBuffer::Bytes((1.0f32 / count as f32).to_le_bytes().to_vec()),
                     &mut new_buffers,
                 );
                 let scale = add_tensor(
@@ -313,16 +338,46 @@ fn write_model(
     graph: &fb::SubGraph,
     tensors: &[TensorSpec],
     ops: &[OpSpec],
-    new_buffers: &[Vec<u8>],
+    new_buffers: &[NewBuffer],
 ) -> Result<Vec<u8>, VisionError> {
     let src_ops = graph.operators().ok_or_else(|| bad("no operators"))?;
-    // fp16 weights become f32: about twice the source, allocated once rather than by doubling.
-    let estimate: usize = model.buffers().map_or(0, |bs| {
-        bs.iter().map(|b| b.data().map_or(0, |d| d.len())).sum()
+    let src_buffers = model.buffers().ok_or_else(|| bad("no buffers"))?;
+    let src_len = |i: usize| src_buffers.get(i).data().map_or(0, |d| d.len());
+    // Source buffers that no operator reads any more (the fp16 weights we widened) are left
+    // empty: tract never sees them, and the rewritten model is a third smaller.
+    let mut used = vec![false; src_buffers.len()];
+    let op_tensors = ops.iter().flat_map(|op| match op {
+        OpSpec::Copy {
+            inputs, outputs, ..
+        }
+        | OpSpec::New {
+            inputs, outputs, ..
+        } => inputs.iter().chain(outputs),
     });
-    let mut b = FlatBufferBuilder::with_capacity(
-        estimate * 2 + new_buffers.iter().map(Vec::len).sum::<usize>() + (1 << 20),
-    );
+    for &t in op_tensors {
+        let buffer = usize::try_from(t)
+            .ok()
+            .and_then(|t| tensors.get(t))
+            .map(|t| t.buffer as usize);
+        if let Some(u) = buffer.and_then(|b| used.get_mut(b)) {
+            *u = true;
+        }
+    }
+    // Sized up front so the builder never grows by doubling (and copying) a large buffer.
+    let capacity: usize = (0..src_buffers.len())
+        .filter(|&i| used[i])
+        .map(src_len)
+        .sum::<usize>()
+        + new_buffers
+            .iter()
+            .map(|nb| match nb {
+                NewBuffer::WidenedF16 { source } => 2 * src_len(*source),
+                NewBuffer::Bytes(v) => v.len(),
+            })
+            .sum::<usize>()
+        + 16 * (src_buffers.len() + new_buffers.len())
+        + (1 << 20);
+    let mut b = FlatBufferBuilder::with_capacity(capacity);
 
     // Operator codes: one per distinct builtin, in order of first use.
     let mut codes: Vec<BuiltinOperator> = Vec::new();
@@ -451,14 +506,30 @@ fn write_model(
     );
 
     let mut buffer_offsets = Vec::new();
-    let src_buffers = model.buffers().ok_or_else(|| bad("no buffers"))?;
-    for buf in src_buffers.iter() {
-        let data = buf.data().map(|d| b.create_vector(d.bytes()));
+    for (buf, used) in src_buffers.iter().zip(&used) {
+        let data = buf
+            .data()
+            .filter(|_| *used)
+            .map(|d| b.create_vector(d.bytes()));
         buffer_offsets.push(fb::Buffer::create(&mut b, &fb::BufferArgs { data }));
     }
-    for data in new_buffers {
-        let data = Some(b.create_vector(data));
-        buffer_offsets.push(fb::Buffer::create(&mut b, &fb::BufferArgs { data }));
+    let mut scratch = Vec::new();
+    for nb in new_buffers {
+        let data = match nb {
+            NewBuffer::WidenedF16 { source } => {
+                let fp16 = src_buffers
+                    .get(*source)
+                    .data()
+                    .map_or(&[][..], |d| d.bytes());
+                f16_to_f32_bytes(fp16, &mut scratch);
+                b.create_vector(&scratch)
+            }
+            NewBuffer::Bytes(v) => b.create_vector(v),
+        };
+        buffer_offsets.push(fb::Buffer::create(
+            &mut b,
+            &fb::BufferArgs { data: Some(data) },
+        ));
     }
 
     let code_offsets: Vec<_> = codes

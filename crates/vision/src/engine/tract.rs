@@ -17,9 +17,12 @@ fn infer_err(e: impl std::fmt::Display) -> VisionError {
 }
 
 impl TractModel {
-    /// Builds the model from the original `.tflite` bytes.
-    pub fn from_tflite(bytes: &[u8]) -> Result<Self, VisionError> {
-        let rewritten = rewrite_for_tract(bytes)?;
+    /// Builds the model from the original `.tflite` bytes. They are taken by value and freed
+    /// as soon as the rewritten copy exists, as is that copy once tract has read it: loading
+    /// holds at most two forms of the weights at a time, which sets the process's peak memory.
+    pub fn from_tflite(bytes: Vec<u8>) -> Result<Self, VisionError> {
+        let rewritten = rewrite_for_tract(&bytes)?;
+        drop(bytes);
         let tflite = tract_tflite::tflite();
         let model = tflite
             .model_for_read(&mut std::io::Cursor::new(rewritten))
