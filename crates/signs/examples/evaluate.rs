@@ -6,7 +6,8 @@
 //! # add `-- --plus` for the protocol variant that also trains on the two other persons
 //! ```
 //! Training settings can be overridden for experiments with `SIGNS_HIDDEN=64,32`,
-//! `SIGNS_EPOCHS`, `SIGNS_AUGMENT`, `SIGNS_CAP`, `SIGNS_LR`, `SIGNS_WD`, `SIGNS_SEED`.
+//! `SIGNS_EPOCHS`, `SIGNS_AUGMENT`, `SIGNS_CAP`, `SIGNS_LR`, `SIGNS_WD`, `SIGNS_LS` (label
+//! smoothing), `SIGNS_SEED`.
 
 use signbridge_signs::dataset::{default_data_dir, jsonl, tables};
 use signbridge_signs::train::{load_permitted, train_with_report};
@@ -33,6 +34,9 @@ fn options() -> TrainOptions {
     }
     if let Some(v) = env("SIGNS_WD").and_then(|v| v.parse().ok()) {
         o.weight_decay = v;
+    }
+    if let Some(v) = env("SIGNS_LS").and_then(|v| v.parse().ok()) {
+        o.label_smoothing = v;
     }
     if let Some(v) = env("SIGNS_SEED").and_then(|v| v.parse().ok()) {
         o.seed = v;

@@ -22,6 +22,9 @@ pub struct FitOptions {
     pub batch: usize,
     pub learning_rate: f32,
     pub weight_decay: f32,
+    /// Label smoothing ε: the target is `1 − ε` on the true class plus `ε / classes` on every
+    /// class (0 = plain one-hot cross-entropy).
+    pub label_smoothing: f32,
     pub seed: u64,
 }
 
@@ -89,6 +92,7 @@ impl Mlp {
         let mut v_b = m_b.clone();
         let (beta1, beta2) = (0.9f32, 0.999f32);
         let mut step = 0i32;
+        let smooth = opts.label_smoothing / self.sizes[self.sizes.len() - 1] as f32;
         for epoch in 0..opts.epochs {
             rng.shuffle(&mut order);
             // Cosine decay of the learning rate.
@@ -103,7 +107,10 @@ impl Mlp {
                 for &i in batch {
                     let acts = self.forward_all(&x[i]);
                     let mut delta = softmax(&acts[n_layers]);
-                    delta[y[i]] -= 1.0;
+                    for d in delta.iter_mut() {
+                        *d -= smooth;
+                    }
+                    delta[y[i]] -= 1.0 - opts.label_smoothing;
                     for l in (0..n_layers).rev() {
                         let input = &acts[l];
                         let n_in = input.len();
@@ -202,6 +209,7 @@ mod tests {
             batch: 16,
             learning_rate: 0.01,
             weight_decay: 1e-4,
+            label_smoothing: 0.0,
             seed: 5,
         }
     }
@@ -220,6 +228,28 @@ mod tests {
                 best == **yi
             })
             .count();
+        assert!(correct >= 295, "{correct}/300");
+    }
+
+    #[test]
+    fn label_smoothing_still_learns_but_caps_confidence() {
+        let (x, y) = toy();
+        let mut net = Mlp::new(&[2, 8, 3], &mut Rng::new(1));
+        net.fit(
+            &x,
+            &y,
+            &FitOptions {
+                label_smoothing: 0.3,
+                ..opts()
+            },
+        );
+        let mut correct = 0;
+        for (xi, yi) in x.iter().zip(&y) {
+            let p = softmax(&net.logits(xi));
+            // The smoothed target puts 1 - 0.3 + 0.1 = 0.8 on the true class.
+            assert!(p[*yi] < 0.95, "{p:?}");
+            correct += usize::from((0..3).all(|c| p[*yi] >= p[c]));
+        }
         assert!(correct >= 295, "{correct}/300");
     }
 

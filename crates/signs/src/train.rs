@@ -24,6 +24,8 @@ pub struct TrainOptions {
     pub batch: usize,
     pub learning_rate: f32,
     pub weight_decay: f32,
+    /// Label smoothing ε of the cross-entropy target (see [`FitOptions`]).
+    pub label_smoothing: f32,
     pub seed: u64,
     /// Augmented copies per training sample (rotation, aspect, jitter); 0 = none.
     pub augment: usize,
@@ -43,6 +45,7 @@ impl Default for TrainOptions {
             batch: 32,
             learning_rate: 0.003,
             weight_decay: 1e-4,
+            label_smoothing: 0.1,
             seed: 20261127,
             augment: 2,
             max_per_source_class: 150,
@@ -250,6 +253,7 @@ pub fn train_with_report(
             batch: opts.batch,
             learning_rate: opts.learning_rate,
             weight_decay: opts.weight_decay,
+            label_smoothing: opts.label_smoothing,
             seed: opts.seed ^ 0x5eed,
         },
     );

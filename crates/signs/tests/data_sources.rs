@@ -58,11 +58,11 @@ fn committed_model_keeps_its_measured_accuracy() {
         .filter(|s| LETTERS.contains(&s.label.as_str()))
         .collect();
     let r = evaluate(&clf, &static_letters);
-    assert!(r.accuracy >= 0.97, "images/letters A-Y: {r}");
+    assert!(r.accuracy >= 0.98, "images/letters A-Y: {r}");
     let mut lopo = 0.0;
     for p in 1..=3 {
         let b = tables::load_bisonhacks_person(&d, p).expect("bisonhacks");
         lopo += evaluate(&clf, &b).accuracy / 3.0;
     }
-    assert!(lopo >= 0.83, "bisonhacks unseen mean top-1 {lopo}");
+    assert!(lopo >= 0.87, "bisonhacks unseen mean top-1 {lopo}");
 }
