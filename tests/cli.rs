@@ -74,3 +74,23 @@ fn transcribe_reads_hello_world_from_the_clip() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().last(), Some("HELLO WORLD"));
 }
+
+#[test]
+fn every_subcommand_that_loads_models_takes_the_same_models_dir_flag() {
+    for command in [
+        "detect",
+        "classify",
+        "transcribe",
+        "train",
+        "bench",
+        "serve",
+    ] {
+        let out = signbridge(&[command, "--help"]);
+        assert!(out.status.success(), "{command} --help");
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            help.contains("--models-dir <") && help.contains("SIGNBRIDGE_MODELS"),
+            "{command} --help names --models-dir and SIGNBRIDGE_MODELS:\n{help}"
+        );
+    }
+}

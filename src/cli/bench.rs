@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use image::imageops::FilterType;
+use signbridge_server::memory::ProcessMemory;
 use signbridge_vision::{decode_image, Frame};
 
 use super::pipeline_args::PipelineArgs;
@@ -40,18 +41,10 @@ fn time<T>(n: usize, mut f: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result
     Ok(median(samples))
 }
 
-/// `VmHWM` and `VmRSS` of this process in bytes.
+/// `VmHWM` and `VmRSS` of this process in bytes (0 where the kernel does not say).
 fn memory() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<u64>().ok())
-            .map_or(0, |kb| kb * 1024)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
+    let m = ProcessMemory::read();
+    (m.peak_rss_bytes.unwrap_or(0), m.rss_bytes.unwrap_or(0))
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use signbridge_signs::{Classifier, SentenceConfig, Session};
 use signbridge_vision::decode_image;
+use signbridge_vision::image_input::split_mjpeg;
 
 use super::pipeline_args::PipelineArgs;
 
@@ -23,23 +24,6 @@ pub struct TranscribeArgs {
     pub pipeline: PipelineArgs,
     /// An MJPEG file (concatenated JPEG frames) or a folder of frames read in name order.
     pub input: PathBuf,
-}
-
-/// Splits concatenated JPEGs at each start-of-image marker that follows an end-of-image marker.
-pub fn split_mjpeg(bytes: &[u8]) -> Vec<&[u8]> {
-    let mut frames = Vec::new();
-    let mut start = 0;
-    for i in 2..bytes.len().saturating_sub(1) {
-        if bytes[i] == 0xFF && bytes[i + 1] == 0xD8 && bytes[i - 2] == 0xFF && bytes[i - 1] == 0xD9
-        {
-            frames.push(&bytes[start..i]);
-            start = i;
-        }
-    }
-    if start < bytes.len() {
-        frames.push(&bytes[start..]);
-    }
-    frames
 }
 
 fn read_frames(input: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
@@ -111,18 +95,4 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
     }
     println!("{}", session.state().full_sentence);
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mjpeg_is_split_at_frame_boundaries_only() {
-        let a = [0xFF, 0xD8, 1, 0xFF, 0xD8, 2, 0xFF, 0xD9];
-        let b = [0xFF, 0xD8, 3, 0xFF, 0xD9];
-        let joined: Vec<u8> = a.iter().chain(&b).copied().collect();
-        let frames = split_mjpeg(&joined);
-        assert_eq!(frames, vec![&a[..], &b[..]]);
-    }
 }

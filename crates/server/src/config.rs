@@ -65,7 +65,7 @@ pub struct ServeArgs {
 
     /// Where the hand models are cached (fetched on first start). Default: $SIGNBRIDGE_MODELS,
     /// else ~/.cache/signbridge/models.
-    #[arg(long = "models", env = "SIGNBRIDGE_MODELS")]
+    #[arg(long = "models-dir", alias = "models", env = "SIGNBRIDGE_MODELS")]
     pub models_dir: Option<PathBuf>,
 
     /// Most live sessions (WebSocket connections plus HTTP sentence sessions). Each WebSocket

@@ -1,17 +1,16 @@
 //! The models the server runs, behind two small traits so that the server's own behaviour
 //! (admission, sessions, limits) can be tested without loading them: [`HandModel`] is
-//! `signbridge_vision::HandPipeline` in production and [`StubHands`] in tests.
+//! `signbridge_vision::HandPipeline` in production and, in tests, `stub::StubHands` (compiled
+//! only with the `test-support` feature, which the server's own tests turn on).
 //!
 //! Loading happens once: fetch and verify the files, load and optimise both models, run one
 //! inference to warm them up. Only then does `/health` report ready.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use signbridge_signs::Classifier;
 use signbridge_vision::{
-    Detection, Frame, Hand, HandPipeline, HandTracker, Handedness, ImageLimits, ModelStore,
-    ModelVariant, PipelineConfig, StageTimings, VisionError,
+    Detection, Frame, HandPipeline, HandTracker, ImageLimits, ModelStore, ModelVariant,
+    PipelineConfig, VisionError,
 };
 
 use crate::config::Config;
@@ -80,19 +79,6 @@ impl Models {
         Ok(models)
     }
 
-    /// Models that find one fixed hand, making the handshape of `letter` (the classifier's
-    /// stored example), in every decodable frame after `delay` of "inference": for testing the
-    /// server without the real hand models.
-    pub fn stub(letter: &str, delay: Duration) -> Models {
-        let shape = Classifier::default_model()
-            .handshape(letter)
-            .copied()
-            .unwrap_or_else(open_hand);
-        Models {
-            hands: Arc::new(StubHands { delay, shape }),
-        }
-    }
-
     /// One inference on a blank frame, so the first client does not pay for lazy setup.
     pub fn warm_up(&self) -> Result<(), VisionError> {
         let blank = image::RgbImage::from_pixel(640, 480, image::Rgb([128, 128, 128]));
@@ -101,74 +87,4 @@ impl Models {
         self.hands.tracker().process(&frame)?;
         Ok(())
     }
-}
-
-/// A flat open hand around the origin, about one unit tall, y down.
-fn open_hand() -> [[f32; 3]; 21] {
-    let mut shape = [[0.0f32; 3]; 21];
-    for (i, p) in shape.iter_mut().enumerate().skip(1) {
-        let finger = (i - 1) / 4;
-        let joint = ((i - 1) % 4 + 1) as f32;
-        *p = [
-            (finger as f32 - 2.0) * 0.1 * joint / 4.0,
-            -0.2 - joint * 0.15,
-            0.0,
-        ];
-    }
-    shape
-}
-
-/// Stand-in hand model: every frame holds one right hand of a fixed shape, placed in the
-/// middle of the frame, found after `delay`.
-#[derive(Clone)]
-pub struct StubHands {
-    pub delay: Duration,
-    /// Landmarks around the origin, about one unit tall.
-    pub shape: [[f32; 3]; 21],
-}
-
-impl StubHands {
-    fn find(&self, frame: &Frame) -> Detection {
-        std::thread::sleep(self.delay);
-        let (w, h) = (frame.original_width as f32, frame.original_height as f32);
-        let scale = 0.4 * w.min(h);
-        let landmarks = self
-            .shape
-            .map(|[x, y, z]| [0.5 * w + x * scale, 0.6 * h + y * scale, z * scale]);
-        let hand = Hand {
-            id: 0,
-            handedness: Handedness::Right,
-            score: 0.99,
-            presence: 0.99,
-            landmarks,
-            world_landmarks: [[0.0; 3]; 21],
-        };
-        Detection {
-            hands: vec![hand],
-            timings: StageTimings {
-                palm: self.delay,
-                landmark: Duration::ZERO,
-                palm_runs: 1,
-                landmark_runs: 1,
-            },
-        }
-    }
-}
-
-impl HandModel for StubHands {
-    fn detect(&self, frame: &Frame) -> Result<Detection, VisionError> {
-        Ok(self.find(frame))
-    }
-
-    fn tracker(&self) -> Box<dyn HandTracking> {
-        Box::new(self.clone())
-    }
-}
-
-impl HandTracking for StubHands {
-    fn process(&mut self, frame: &Frame) -> Result<Detection, VisionError> {
-        Ok(self.find(frame))
-    }
-
-    fn reset(&mut self) {}
 }

@@ -3,7 +3,8 @@
 //!
 //! # Layout
 //! - [`config`]: `ServeArgs` (flags and environment) -> validated `Config`.
-//! - [`engine`]: the models behind two traits (real or stub), loaded and warmed up once.
+//! - [`engine`]: the models behind two traits, loaded and warmed up once; `stub` (feature
+//!   `test-support`, for tests only): a stand-in that needs no model files.
 //! - [`workers`]: the fixed pool of inference threads behind a bounded queue (429 when full).
 //! - [`analysis`]: what a worker does with one frame (decode, hands, letter, timings).
 //! - [`recognition`]: the only contact with the signs crate (classifier, sentence).
@@ -30,6 +31,8 @@ pub mod routes;
 pub mod sessions;
 pub mod state;
 pub mod storage;
+#[cfg(feature = "test-support")]
+pub mod stub;
 pub mod workers;
 pub mod ws;
 

@@ -163,6 +163,24 @@ fn downscale(rgb: RgbImage, limits: &ImageLimits) -> Result<RgbImage, VisionErro
         .ok_or_else(|| VisionError::Decode("resize produced a short buffer".into()))
 }
 
+/// Splits an MJPEG stream (concatenated JPEG frames, as a browser's fake camera or `ffmpeg -f
+/// mjpeg` writes them) at each start-of-image marker that directly follows an end-of-image marker.
+pub fn split_mjpeg(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut frames = Vec::new();
+    let mut start = 0;
+    for i in 2..bytes.len().saturating_sub(1) {
+        if bytes[i] == 0xFF && bytes[i + 1] == 0xD8 && bytes[i - 2] == 0xFF && bytes[i - 1] == 0xD9
+        {
+            frames.push(&bytes[start..i]);
+            start = i;
+        }
+    }
+    if start < bytes.len() {
+        frames.push(&bytes[start..]);
+    }
+    frames
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,5 +261,15 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    #[test]
+    fn mjpeg_is_split_at_frame_boundaries_only() {
+        // A start-of-image marker inside a frame (not after an end-of-image) is not a boundary.
+        let a = [0xFF, 0xD8, 1, 0xFF, 0xD8, 2, 0xFF, 0xD9];
+        let b = [0xFF, 0xD8, 3, 0xFF, 0xD9];
+        let joined: Vec<u8> = a.iter().chain(&b).copied().collect();
+        assert_eq!(split_mjpeg(&joined), vec![&a[..], &b[..]]);
+        assert!(split_mjpeg(&[]).is_empty());
     }
 }

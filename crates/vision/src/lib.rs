@@ -1,7 +1,8 @@
 //! SignBridge's hand pipeline: synchronous, no async runtime, no HTTP.
 //!
 //! # Layout
-//! - [`image_input`]: bytes -> RGB frame (format check, header dimension check, decode, downscale).
+//! - [`image_input`]: bytes -> RGB frame (format check, header dimension check, decode, downscale),
+//!   and MJPEG streams split into frames.
 //! - [`models`]: the four MediaPipe model files: fetch (`npm pack`), verify (sha256), cache.
 //! - [`engine`]: the inference interface and its tract backend, with the `.tflite` rewriter that
 //!   works around tract-tflite's gaps.

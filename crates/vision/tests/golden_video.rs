@@ -4,24 +4,8 @@
 
 mod common;
 
+use signbridge_vision::image_input::split_mjpeg;
 use signbridge_vision::{decode_image, ImageLimits, PipelineConfig};
-
-/// Splits concatenated JPEGs at each start-of-image marker that follows an end-of-image marker.
-fn split_mjpeg(bytes: &[u8]) -> Vec<&[u8]> {
-    let mut frames = Vec::new();
-    let mut start = 0;
-    let mut i = 2;
-    while i + 1 < bytes.len() {
-        if bytes[i] == 0xFF && bytes[i + 1] == 0xD8 && bytes[i - 2] == 0xFF && bytes[i - 1] == 0xD9
-        {
-            frames.push(&bytes[start..i]);
-            start = i;
-        }
-        i += 1;
-    }
-    frames.push(&bytes[start..]);
-    frames
-}
 
 #[test]
 fn tracker_follows_mediapipe_through_the_fingerspelling_clip() {
