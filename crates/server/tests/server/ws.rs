@@ -48,6 +48,20 @@ async fn send(ws: &mut Ws, msg: Message) {
     ws.send(msg).await.expect("send");
 }
 
+/// Sends the stub's letter A every 50 ms until the session commits it; returns that reply.
+async fn hold_a_until_committed(ws: &mut Ws) -> Value {
+    for _ in 0..60 {
+        send(ws, frame_text(&letter_a())).await;
+        let reply = next_json(ws).await.unwrap();
+        assert_eq!(reply["type"], "prediction", "{reply}");
+        if reply["committed"].is_string() {
+            return reply;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("holding A for 60 frames never committed it");
+}
+
 #[tokio::test]
 async fn frames_get_predictions_with_sentence_and_timings() {
     let s = TestServer::start(&[]).await.ready().await;
@@ -79,19 +93,8 @@ async fn frames_get_predictions_with_sentence_and_timings() {
 async fn two_sessions_keep_separate_sentences() {
     let s = TestServer::start(&[]).await.ready().await;
     let (mut a, mut b) = (connect(&s).await, connect(&s).await);
-    let mut committed = false;
-    for _ in 0..60 {
-        send(&mut a, frame_text(&letter_a())).await;
-        let reply = next_json(&mut a).await.unwrap();
-        assert_eq!(reply["type"], "prediction", "{reply}");
-        if reply["committed"].is_string() {
-            assert_eq!(reply["current_word"], "A");
-            committed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(committed, "holding A commits it in session a");
+    let reply = hold_a_until_committed(&mut a).await;
+    assert_eq!(reply["current_word"], "A");
     send(&mut b, Message::text(r#"{"type":"space"}"#)).await;
     let reply = next_json(&mut b).await.unwrap();
     assert_eq!(
@@ -277,16 +280,7 @@ async fn pings_keep_an_idle_session_and_its_sentence() {
         .ready()
         .await;
     let mut ws = connect(&s).await;
-    let mut committed = false;
-    for _ in 0..60 {
-        send(&mut ws, frame_text(&letter_a())).await;
-        if next_json(&mut ws).await.unwrap()["committed"].is_string() {
-            committed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(committed, "holding A commits it");
+    hold_a_until_committed(&mut ws).await;
     // Three times the idle limit with no frames, only keep-alives.
     for _ in 0..6 {
         tokio::time::sleep(Duration::from_millis(250)).await;
