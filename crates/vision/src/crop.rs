@@ -47,6 +47,11 @@ impl PixelRect {
 }
 
 /// Samples `rect` of `image` into `out` (`out_w * out_h * 3` floats, RGB, [0, 1]).
+///
+/// The arithmetic is OpenCV's fixed-point bilinear `warpPerspective` on 8-bit images, which is
+/// what MediaPipe runs: each source point is rounded to 1/32 pixel, the four taps are weighted
+/// in 1/1024ths and the result is rounded to an 8-bit value before scaling to [0, 1]. Sampling
+/// in floating point instead moves landmarks measurably on some photos (see docs/models.md).
 pub fn crop_into(
     image: &RgbImage,
     rect: &PixelRect,
@@ -55,38 +60,42 @@ pub fn crop_into(
     border: Border,
     out: &mut [f32],
 ) {
+    const SUBPIXELS: f64 = 32.0;
     debug_assert_eq!(out.len(), out_w * out_h * 3);
     let (w, h) = (image.width() as i64, image.height() as i64);
     let raw = image.as_raw();
-    let pixel = |x: i64, y: i64| -> [f32; 3] {
+    let tap = |x: i64, y: i64| -> Option<usize> {
         let (x, y) = match border {
             Border::Replicate => (x.clamp(0, w - 1), y.clamp(0, h - 1)),
-            Border::Zero if x < 0 || y < 0 || x >= w || y >= h => return [0.0; 3],
+            Border::Zero if x < 0 || y < 0 || x >= w || y >= h => return None,
             Border::Zero => (x, y),
         };
-        let i = ((y * w + x) * 3) as usize;
-        [raw[i] as f32, raw[i + 1] as f32, raw[i + 2] as f32]
+        Some(((y * w + x) * 3) as usize)
     };
-    let (s, c) = rect.rotation.sin_cos();
-    let (sx, sy) = (rect.width / out_w as f32, rect.height / out_h as f32);
+    let (s, c) = f64::from(rect.rotation).sin_cos();
+    let (width, height) = (f64::from(rect.width), f64::from(rect.height));
+    let (sx, sy) = (width / out_w as f64, height / out_h as f64);
+    let (cx, cy) = (f64::from(rect.cx), f64::from(rect.cy));
     for v in 0..out_h {
-        let ly = v as f32 * sy - rect.height / 2.0;
+        let ly = v as f64 * sy - height / 2.0;
         for u in 0..out_w {
-            let lx = u as f32 * sx - rect.width / 2.0;
-            let x = rect.cx + lx * c - ly * s;
-            let y = rect.cy + lx * s + ly * c;
-            let (x0, y0) = (x.floor(), y.floor());
-            let (fx, fy) = (x - x0, y - y0);
-            let (xi, yi) = (x0 as i64, y0 as i64);
-            let p00 = pixel(xi, yi);
-            let p10 = pixel(xi + 1, yi);
-            let p01 = pixel(xi, yi + 1);
-            let p11 = pixel(xi + 1, yi + 1);
+            let lx = u as f64 * sx - width / 2.0;
+            let x = ((cx + lx * c - ly * s) * SUBPIXELS).round_ties_even() as i64;
+            let y = ((cy + lx * s + ly * c) * SUBPIXELS).round_ties_even() as i64;
+            let (xi, yi, fx, fy) = (x >> 5, y >> 5, x & 31, y & 31);
+            let taps = [
+                (tap(xi, yi), (32 - fx) * (32 - fy)),
+                (tap(xi + 1, yi), fx * (32 - fy)),
+                (tap(xi, yi + 1), (32 - fx) * fy),
+                (tap(xi + 1, yi + 1), fx * fy),
+            ];
             let o = (v * out_w + u) * 3;
             for k in 0..3 {
-                let top = p00[k] + (p10[k] - p00[k]) * fx;
-                let bottom = p01[k] + (p11[k] - p01[k]) * fx;
-                out[o + k] = (top + (bottom - top) * fy) / 255.0;
+                let sum: i64 = taps
+                    .iter()
+                    .map(|&(i, weight)| i.map_or(0, |i| i64::from(raw[i + k]) * weight))
+                    .sum();
+                out[o + k] = ((sum + 512) >> 10) as f32 / 255.0;
             }
         }
     }
@@ -161,8 +170,61 @@ mod tests {
             rotation: 0.0,
         };
         crop_into(&img, &rect, 4, 4, Border::Zero, &mut out);
-        assert!((out[2] - 0.5).abs() < 1e-6, "{}", out[2]);
+        assert!((out[2] - 128.0 / 255.0).abs() < 1e-6, "{}", out[2]); // 127.5 rounded up
         crop_into(&img, &rect, 4, 4, Border::Replicate, &mut out);
         assert!((out[2] - 1.0).abs() < 1e-6);
+    }
+    /// OpenCV 4.11's output for the same crop, made the way MediaPipe makes it (`boxPoints`,
+    /// `getPerspectiveTransform` onto corners (0, 6), (0, 0), (6, 0), (6, 6), `warpPerspective`
+    /// with `INTER_LINEAR`), on an 8x8 image whose pixel (x, y) is
+    /// [(29x + 13y) mod 256, (7x + 41y) mod 256, 200]. The crop runs over the bottom edge.
+    #[test]
+    fn rotated_crop_matches_opencv_warp_perspective_exactly() {
+        const REPLICATE: [[u8; 36]; 2] = [
+            [
+                54, 84, 114, 145, 175, 204, 56, 86, 116, 146, 176, 206, 57, 87, 117, 148, 178, 208,
+                59, 89, 119, 149, 179, 209, 61, 91, 120, 151, 181, 211, 63, 92, 122, 153, 182, 212,
+            ],
+            [
+                28, 49, 69, 89, 110, 130, 63, 83, 104, 124, 144, 165, 97, 117, 137, 158, 178, 198,
+                130, 150, 171, 191, 211, 231, 165, 185, 205, 226, 158, 90, 199, 219, 141, 35, 23,
+                44,
+            ],
+        ];
+        const ZERO: [[u8; 36]; 2] = [
+            [
+                54, 84, 114, 145, 175, 204, 56, 86, 116, 146, 176, 206, 57, 87, 117, 148, 178, 208,
+                59, 89, 119, 149, 179, 209, 61, 91, 120, 151, 181, 211, 61, 92, 122, 153, 182, 212,
+            ],
+            [
+                28, 49, 69, 89, 110, 130, 63, 83, 104, 124, 144, 165, 97, 117, 137, 158, 178, 198,
+                130, 150, 171, 191, 211, 231, 165, 185, 205, 226, 158, 90, 192, 219, 141, 35, 23,
+                44,
+            ],
+        ];
+        let img = RgbImage::from_fn(8, 8, |x, y| {
+            image::Rgb([
+                ((x * 29 + y * 13) % 256) as u8,
+                ((x * 7 + y * 41) % 256) as u8,
+                200,
+            ])
+        });
+        let rect = PixelRect {
+            cx: 3.3,
+            cy: 4.1,
+            width: 5.7,
+            height: 5.7,
+            rotation: 0.37,
+        };
+        let mut out = vec![0.0; 6 * 6 * 3];
+        for (border, expected) in [(Border::Replicate, REPLICATE), (Border::Zero, ZERO)] {
+            crop_into(&img, &rect, 6, 6, border, &mut out);
+            for (channel, expected) in expected.iter().enumerate() {
+                let ours: Vec<u8> = (0..36)
+                    .map(|i| (out[i * 3 + channel] * 255.0).round() as u8)
+                    .collect();
+                assert_eq!(&ours[..], &expected[..], "{border:?}, channel {channel}");
+            }
+        }
     }
 }

@@ -77,33 +77,10 @@ pub fn decode_image(bytes: &[u8], limits: &ImageLimits) -> Result<Frame, VisionE
             "{format:?} (we accept JPEG, PNG and WebP)"
         )));
     }
-    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
-        return Err(VisionError::Decode(
-            "truncated JPEG: no end-of-image marker after the image data".into(),
-        ));
-    }
-    let reader = ImageReader::with_format(Cursor::new(bytes), format);
-    let (width, height) = reader
-        .into_dimensions()
-        .map_err(|e| VisionError::Decode(e.to_string()))?;
-    if width == 0 || height == 0 || u64::from(width) * u64::from(height) > limits.max_pixels {
-        return Err(VisionError::TooLarge {
-            width,
-            height,
-            max_pixels: limits.max_pixels,
-        });
-    }
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    let mut decode_limits = image::Limits::default();
-    decode_limits.max_image_width = Some(width);
-    decode_limits.max_image_height = Some(height);
-    // Decoded RGBA plus codec scratch; anything beyond is a lie in the header.
-    decode_limits.max_alloc = Some(u64::from(width) * u64::from(height) * 8 + (16 << 20));
-    reader.limits(decode_limits);
-    let decoded = reader
-        .decode()
-        .map_err(|e| VisionError::Decode(e.to_string()))?;
-    let rgb = decoded.into_rgb8();
+    let (rgb, width, height) = match format {
+        ImageFormat::Jpeg => decode_jpeg(bytes, limits)?,
+        _ => decode_other(bytes, format, limits)?,
+    };
     let decode_time = start.elapsed();
     let resize_start = Instant::now();
     let rgb = downscale(rgb, limits)?;
@@ -114,6 +91,80 @@ pub fn decode_image(bytes: &[u8], limits: &ImageLimits) -> Result<Frame, VisionE
         decode_time,
         resize_time: resize_start.elapsed(),
     })
+}
+
+/// Refuses a zero-sized image or one with more pixels than the limits allow.
+fn check_dimensions(width: u32, height: u32, limits: &ImageLimits) -> Result<(), VisionError> {
+    if width == 0 || height == 0 || u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(VisionError::TooLarge {
+            width,
+            height,
+            max_pixels: limits.max_pixels,
+        });
+    }
+    Ok(())
+}
+
+/// JPEG through libjpeg-turbo's decoder (the `mozjpeg` crate): the same integer IDCT, chroma
+/// upsampling and colour conversion as OpenCV's `imread`, with which MediaPipe's reference
+/// output was made, so the models see the very pixels MediaPipe saw (see docs/models.md).
+fn decode_jpeg(bytes: &[u8], limits: &ImageLimits) -> Result<(RgbImage, u32, u32), VisionError> {
+    if !jpeg_is_complete(bytes) {
+        return Err(VisionError::Decode(
+            "truncated JPEG: no end-of-image marker after the image data".into(),
+        ));
+    }
+    // libjpeg reports a fatal error by unwinding out of the decoder; it is caught here.
+    let decoded = std::panic::catch_unwind(|| -> Result<(RgbImage, u32, u32), VisionError> {
+        let io = |e: std::io::Error| VisionError::Decode(e.to_string());
+        let header = mozjpeg::Decompress::with_markers(mozjpeg::NO_MARKERS)
+            .from_mem(bytes)
+            .map_err(io)?;
+        let (width, height) = header.size();
+        let (width, height) = (
+            u32::try_from(width).unwrap_or(u32::MAX),
+            u32::try_from(height).unwrap_or(u32::MAX),
+        );
+        check_dimensions(width, height, limits)?;
+        let mut started = header.rgb().map_err(io)?;
+        let pixels = started.read_scanlines::<u8>().map_err(io)?;
+        started.finish().map_err(io)?;
+        let rgb = RgbImage::from_raw(width, height, pixels)
+            .ok_or_else(|| VisionError::Decode("JPEG decoder returned too few rows".into()))?;
+        Ok((rgb, width, height))
+    });
+    decoded.unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("invalid JPEG");
+        Err(VisionError::Decode(message.to_string()))
+    })
+}
+
+/// PNG and WebP through the `image` crate, with its allocation limit set from the header.
+fn decode_other(
+    bytes: &[u8],
+    format: ImageFormat,
+    limits: &ImageLimits,
+) -> Result<(RgbImage, u32, u32), VisionError> {
+    let reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|e| VisionError::Decode(e.to_string()))?;
+    check_dimensions(width, height, limits)?;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut decode_limits = image::Limits::default();
+    decode_limits.max_image_width = Some(width);
+    decode_limits.max_image_height = Some(height);
+    // Decoded RGBA plus codec scratch; anything beyond is a lie in the header.
+    decode_limits.max_alloc = Some(u64::from(width) * u64::from(height) * 8 + (16 << 20));
+    reader.limits(decode_limits);
+    let decoded = reader
+        .decode()
+        .map_err(|e| VisionError::Decode(e.to_string()))?;
+    Ok((decoded.into_rgb8(), width, height))
 }
 
 /// Whether a JPEG's last scan is followed by an end-of-image marker. The decoder would quietly

@@ -5,6 +5,7 @@
 mod common;
 
 use serde::Deserialize;
+use sha2::Digest;
 use signbridge_vision::{decode_image, ImageLimits, PipelineConfig};
 
 #[derive(Deserialize)]
@@ -88,25 +89,58 @@ fn detector_matches_mediapipe_on_every_reference_photo() {
     let mean = s.errors.iter().sum::<f32>() / s.errors.len() as f32;
     println!(
         "files {}, hands {}/{} (recall {recall:.3}), handedness {handedness:.3}, extra hands {}, \
-         hands on photos without one {}, mean error {mean:.2}% of the larger side, worst {:.2}% ({}), \
+         hands on photos without one {}, mean error {mean:.3}% of the larger side, worst {:.2}% ({}), \
          hands over 1.5%: {} {:?}",
         s.files, s.found, s.ref_hands, s.extra, s.false_on_empty, s.worst.1, s.worst.0, s.over_limit.len(), s.over_limit
     );
     assert_eq!(s.files, 870 + 4 + 1 + 6);
-    assert!(recall >= 0.99, "recall {recall}");
-    assert!(handedness >= 0.98, "handedness {handedness}");
+    // The issue's criteria, photo by photo: every hand MediaPipe finds, found, with its
+    // handedness; no hand where MediaPipe has none; each within 1.5% of the larger side.
+    // Measured: 791/791, mean 0.002%, worst 0.09%.
+    assert_eq!(s.found, s.ref_hands, "hands MediaPipe finds that we miss");
+    assert_eq!(s.handedness_agree, s.found, "handedness disagreements");
+    assert_eq!(s.extra, 0, "hands MediaPipe does not find");
     assert!(mean <= 1.5, "mean error {mean}%");
     assert!(
-        s.extra as f32 <= 0.01 * s.files as f32,
-        "extra hands {}",
-        s.extra
+        s.over_limit.is_empty(),
+        "hands over 1.5%: {:?}",
+        s.over_limit
     );
-    // Per hand: all but 2% within 1.5% of the larger side (measured: 11 of 790 over, worst 5.2%).
-    assert!(
-        s.over_limit.len() as f32 <= 0.02 * s.found as f32,
-        "{} hands over 1.5%",
-        s.over_limit.len()
-    );
+}
+
+/// Our JPEG decoder gives the very pixels OpenCV's `imread` (libjpeg-turbo) gave MediaPipe:
+/// SHA-256 of the RGB bytes, as computed with opencv-python 4.11.
+#[test]
+fn jpeg_pixels_are_identical_to_opencv_imread() {
+    let full_size = ImageLimits {
+        max_long_side: u32::MAX,
+        max_short_side: u32::MAX,
+        ..ImageLimits::default()
+    };
+    for (path, sha256) in [
+        (
+            "images/letters/C/C5.jpg",
+            "9d696711c36c43207d67f3a733f6e206b8a788a1af2c38fb7f12556e681f5ada",
+        ),
+        (
+            "images/letters/O/O2.jpg",
+            "d62d7d191f611c5f35e7dcbd1c4ec8f17b2e853dba180980c33d86008b67eacc",
+        ),
+        (
+            "images/two_hands/tfjs_hands.jpg",
+            "cdb6b97651915beeb795b49714b7ea39c08f357797a0ab37858dbf2a29b59985",
+        ),
+        (
+            "images/gestures/thumbs_up.jpg",
+            "809c35e9d9398be498d8ecd8c661813a3c774d3ed078dac7a8ee320fa8eb4cc1",
+        ),
+    ] {
+        let bytes = std::fs::read(common::data_dir().join(path)).unwrap();
+        let frame = decode_image(&bytes, &full_size).unwrap();
+        let digest = sha2::Sha256::digest(frame.rgb.as_raw());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, sha256, "{path}");
+    }
 }
 
 #[test]
