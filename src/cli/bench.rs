@@ -62,7 +62,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let limits = args.pipeline.limits();
     let n = args.iterations;
 
-    let decode = time(n, || Ok(image::load_from_memory(&jpeg)?))?;
+    let decode = time(n, || Ok(decode_image(&jpeg, &limits)?))?;
     let resize = time(n, || {
         Ok(Frame::from_rgb(
             big.clone(),

@@ -62,15 +62,18 @@ pub fn crop_into(
 ) {
     const SUBPIXELS: f64 = 32.0;
     debug_assert_eq!(out.len(), out_w * out_h * 3);
-    let (w, h) = (image.width() as i64, image.height() as i64);
+    let (w, h) = (i64::from(image.width()), i64::from(image.height()));
     let raw = image.as_raw();
+    let stride = w as usize * 3;
+    // Slow path for points whose taps leave the image: where each tap reads, per `border`
+    // (`None`: a zero border pixel).
     let tap = |x: i64, y: i64| -> Option<usize> {
         let (x, y) = match border {
             Border::Replicate => (x.clamp(0, w - 1), y.clamp(0, h - 1)),
             Border::Zero if x < 0 || y < 0 || x >= w || y >= h => return None,
             Border::Zero => (x, y),
         };
-        Some(((y * w + x) * 3) as usize)
+        Some((y * w + x) as usize * 3)
     };
     let (s, c) = f64::from(rect.rotation).sin_cos();
     let (width, height) = (f64::from(rect.width), f64::from(rect.height));
@@ -78,24 +81,44 @@ pub fn crop_into(
     let (cx, cy) = (f64::from(rect.cx), f64::from(rect.cy));
     for v in 0..out_h {
         let ly = v as f64 * sy - height / 2.0;
-        for u in 0..out_w {
+        let row = &mut out[v * out_w * 3..(v + 1) * out_w * 3];
+        for (u, px) in row.chunks_exact_mut(3).enumerate() {
             let lx = u as f64 * sx - width / 2.0;
             let x = ((cx + lx * c - ly * s) * SUBPIXELS).round_ties_even() as i64;
             let y = ((cy + lx * s + ly * c) * SUBPIXELS).round_ties_even() as i64;
-            let (xi, yi, fx, fy) = (x >> 5, y >> 5, x & 31, y & 31);
-            let taps = [
-                (tap(xi, yi), (32 - fx) * (32 - fy)),
-                (tap(xi + 1, yi), fx * (32 - fy)),
-                (tap(xi, yi + 1), (32 - fx) * fy),
-                (tap(xi + 1, yi + 1), fx * fy),
+            let (xi, yi) = (x >> 5, y >> 5);
+            let (fx, fy) = ((x & 31) as i32, (y & 31) as i32);
+            let weights = [
+                (32 - fx) * (32 - fy),
+                fx * (32 - fy),
+                (32 - fx) * fy,
+                fx * fy,
             ];
-            let o = (v * out_w + u) * 3;
-            for k in 0..3 {
-                let sum: i64 = taps
-                    .iter()
-                    .map(|&(i, weight)| i.map_or(0, |i| i64::from(raw[i + k]) * weight))
-                    .sum();
-                out[o + k] = ((sum + 512) >> 10) as f32 / 255.0;
+            if xi >= 0 && yi >= 0 && xi + 1 < w && yi + 1 < h {
+                let i = yi as usize * stride + xi as usize * 3;
+                let (top, bottom) = (&raw[i..i + 6], &raw[i + stride..i + stride + 6]);
+                for k in 0..3 {
+                    let sum = i32::from(top[k]) * weights[0]
+                        + i32::from(top[k + 3]) * weights[1]
+                        + i32::from(bottom[k]) * weights[2]
+                        + i32::from(bottom[k + 3]) * weights[3];
+                    px[k] = ((sum + 512) >> 10) as f32 / 255.0;
+                }
+            } else {
+                let taps = [
+                    tap(xi, yi),
+                    tap(xi + 1, yi),
+                    tap(xi, yi + 1),
+                    tap(xi + 1, yi + 1),
+                ];
+                for (k, value) in px.iter_mut().enumerate() {
+                    let sum: i32 = taps
+                        .iter()
+                        .zip(weights)
+                        .map(|(i, weight)| i.map_or(0, |i| i32::from(raw[i + k]) * weight))
+                        .sum();
+                    *value = ((sum + 512) >> 10) as f32 / 255.0;
+                }
             }
         }
     }

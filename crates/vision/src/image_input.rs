@@ -292,6 +292,28 @@ mod tests {
     }
 
     #[test]
+    fn jpeg_the_decoder_rejects_is_an_error_not_a_crash() {
+        // libjpeg's fatal errors unwind out of the decoder; they must come back as errors.
+        let img = RgbImage::from_pixel(32, 32, image::Rgb([200, 100, 50]));
+        let mut jpeg = Vec::new();
+        img.write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
+            .unwrap();
+        let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        jpeg[sof + 4] = 13; // sample precision: libjpeg supports 8 (and 12)
+        let err = decode_image(&jpeg, &ImageLimits::default()).unwrap_err();
+        assert!(matches!(err, VisionError::Decode(_)), "{err}");
+        assert!(err.to_string().contains("precision"), "{err}");
+        // The decoder is still usable afterwards, and decodes the repaired file.
+        jpeg[sof + 4] = 8;
+        let frame = decode_image(&jpeg, &ImageLimits::default()).unwrap();
+        let pixel = frame.rgb.get_pixel(16, 16).0;
+        assert!(
+            pixel[0].abs_diff(200) <= 3 && pixel[2].abs_diff(50) <= 3,
+            "{pixel:?}"
+        );
+    }
+
+    #[test]
     fn header_declaring_a_huge_image_is_refused_before_decoding() {
         // A 1x1 PNG whose header (IHDR) claims 20000x20000: refused before any pixel is decoded.
         let mut png = png_bytes(1, 1);
@@ -307,6 +329,29 @@ mod tests {
                 VisionError::TooLarge {
                     width: 20000,
                     height: 20000,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn jpeg_header_declaring_a_huge_image_is_refused_before_decoding() {
+        let img = RgbImage::from_pixel(16, 16, image::Rgb([1, 2, 3]));
+        let mut jpeg = Vec::new();
+        img.write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
+            .unwrap();
+        let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        jpeg[sof + 5..sof + 7].copy_from_slice(&30000u16.to_be_bytes()); // height
+        jpeg[sof + 7..sof + 9].copy_from_slice(&30000u16.to_be_bytes()); // width
+        let err = decode_image(&jpeg, &ImageLimits::default()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                VisionError::TooLarge {
+                    width: 30000,
+                    height: 30000,
                     ..
                 }
             ),
