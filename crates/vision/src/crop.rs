@@ -86,6 +86,7 @@ pub fn crop_into(
             let lx = u as f64 * sx - width / 2.0;
             let x = ((cx + lx * c - ly * s) * SUBPIXELS).round_ties_even() as i64;
             let y = ((cy + lx * s + ly * c) * SUBPIXELS).round_ties_even() as i64;
+            // Whole pixel and 1/32 fraction of the point.
             let (xi, yi) = (x >> 5, y >> 5);
             let (fx, fy) = ((x & 31) as i32, (y & 31) as i32);
             let weights = [
@@ -197,6 +198,7 @@ mod tests {
         crop_into(&img, &rect, 4, 4, Border::Replicate, &mut out);
         assert!((out[2] - 1.0).abs() < 1e-6);
     }
+
     /// OpenCV 4.11's output for the same crop, made the way MediaPipe makes it (`boxPoints`,
     /// `getPerspectiveTransform` onto corners (0, 6), (0, 0), (6, 0), (6, 6), `warpPerspective`
     /// with `INTER_LINEAR`), on an 8x8 image whose pixel (x, y) is

@@ -236,12 +236,24 @@ pub fn split_mjpeg(bytes: &[u8]) -> Vec<&[u8]> {
 mod tests {
     use super::*;
 
-    fn png_bytes(w: u32, h: u32) -> Vec<u8> {
-        let img = RgbImage::from_pixel(w, h, image::Rgb([10, 20, 30]));
+    fn encode(img: &RgbImage, format: ImageFormat) -> Vec<u8> {
         let mut out = Vec::new();
-        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
-            .unwrap();
+        img.write_to(&mut Cursor::new(&mut out), format).unwrap();
         out
+    }
+
+    fn png_bytes(w: u32, h: u32) -> Vec<u8> {
+        encode(
+            &RgbImage::from_pixel(w, h, image::Rgb([10, 20, 30])),
+            ImageFormat::Png,
+        )
+    }
+
+    /// A JPEG of `img` and the offset of its start-of-frame (SOF0) marker.
+    fn jpeg_and_sof(img: &RgbImage) -> (Vec<u8>, usize) {
+        let jpeg = encode(img, ImageFormat::Jpeg);
+        let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        (jpeg, sof)
     }
 
     #[test]
@@ -283,9 +295,7 @@ mod tests {
         let img = RgbImage::from_fn(64, 64, |x, y| {
             image::Rgb([(x * 4) as u8, (y * 4) as u8, 128])
         });
-        let mut jpeg = Vec::new();
-        img.write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
-            .unwrap();
+        let jpeg = encode(&img, ImageFormat::Jpeg);
         assert!(decode_image(&jpeg, &ImageLimits::default()).is_ok());
         let err = decode_image(&jpeg[..jpeg.len() * 2 / 3], &ImageLimits::default()).unwrap_err();
         assert!(matches!(err, VisionError::Decode(_)), "{err}");
@@ -294,11 +304,8 @@ mod tests {
     #[test]
     fn jpeg_the_decoder_rejects_is_an_error_not_a_crash() {
         // libjpeg's fatal errors unwind out of the decoder; they must come back as errors.
-        let img = RgbImage::from_pixel(32, 32, image::Rgb([200, 100, 50]));
-        let mut jpeg = Vec::new();
-        img.write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
-            .unwrap();
-        let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        let (mut jpeg, sof) =
+            jpeg_and_sof(&RgbImage::from_pixel(32, 32, image::Rgb([200, 100, 50])));
         jpeg[sof + 4] = 13; // sample precision: libjpeg supports 8 (and 12)
         let err = decode_image(&jpeg, &ImageLimits::default()).unwrap_err();
         assert!(matches!(err, VisionError::Decode(_)), "{err}");
@@ -338,11 +345,7 @@ mod tests {
 
     #[test]
     fn jpeg_header_declaring_a_huge_image_is_refused_before_decoding() {
-        let img = RgbImage::from_pixel(16, 16, image::Rgb([1, 2, 3]));
-        let mut jpeg = Vec::new();
-        img.write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
-            .unwrap();
-        let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        let (mut jpeg, sof) = jpeg_and_sof(&RgbImage::from_pixel(16, 16, image::Rgb([1, 2, 3])));
         jpeg[sof + 5..sof + 7].copy_from_slice(&30000u16.to_be_bytes()); // height
         jpeg[sof + 7..sof + 9].copy_from_slice(&30000u16.to_be_bytes()); // width
         let err = decode_image(&jpeg, &ImageLimits::default()).unwrap_err();
