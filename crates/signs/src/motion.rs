@@ -19,9 +19,12 @@ enum Shape {
 }
 
 /// A finger is extended when its tip is this many times farther from the wrist than its knuckle.
-const EXTENDED: f32 = 1.5;
-/// ...and curled below this ratio.
-const CURLED: f32 = 1.3;
+/// Lower than an upright finger's ratio (about 1.8), because a finger tracing a letter often
+/// points partly at the camera: on the real Z recording (`examples/motion_recordings.rs`) the
+/// index's ratio is 1.2–1.7 while it traces.
+const EXTENDED: f32 = 1.2;
+/// ...and curled when its tip is nearer the wrist than its knuckle.
+const CURLED: f32 = 1.0;
 
 fn reach(h: &Hand, tip: usize, mcp: usize) -> f32 {
     let d = |i: usize| ((h[i][0] - h[0][0]).powi(2) + (h[i][1] - h[0][1]).powi(2)).sqrt();
@@ -64,7 +67,7 @@ impl Default for MotionConfig {
         MotionConfig {
             window_ms: 2500,
             gap_ms: 300,
-            j_down: 0.5,
+            j_down: 0.7,
             j_hook: 0.3,
             z_stroke: 0.4,
         }
@@ -129,6 +132,20 @@ impl MotionTracker {
         }
         done
     }
+}
+
+/// Plays a recording (one hand per frame, `fps` frames per second) through a fresh tracker and
+/// returns the motions it reports, in order.
+pub fn motions_in(frames: &[Hand], fps: f64, config: &MotionConfig) -> Vec<&'static str> {
+    let mut tracker = MotionTracker::new(config.clone());
+    frames
+        .iter()
+        .enumerate()
+        .filter_map(|(i, hand)| {
+            let t_ms = (i as f64 * 1000.0 / fps).round() as u64;
+            tracker.observe(t_ms, Some(hand))
+        })
+        .collect()
 }
 
 /// Down by `j_down`, then a mostly sideways hook of `j_hook` from where 80% of the descent is done.

@@ -121,6 +121,41 @@ pub fn load_borisgraudt(data_dir: &Path) -> Result<Vec<Sample>> {
     load_normalised_xyz(&p, "borisgraudt", 1)
 }
 
+/// The borisgraudt table as recordings: per letter, its frames in recorded order (`frame_N`,
+/// sorted by N; the CSV lists them in file-name order). J and Z are motions, and this is the
+/// only real recording of them in `shared/data` (its frame rate is not stated).
+pub fn load_borisgraudt_recordings(
+    data_dir: &Path,
+) -> Result<std::collections::BTreeMap<String, Vec<Hand>>> {
+    let p = data_dir.join("landmarks/borisgraudt_asl_ai/asl_landmarks_xyz.csv.gz");
+    let mut frames: std::collections::BTreeMap<String, Vec<(u64, Hand)>> = Default::default();
+    for (row, rec) in records(&p, true)?.iter().enumerate() {
+        let hand = parse_hand(&p, row + 2, rec, 2, 3, WEBCAM_ASPECT)?;
+        let n = rec[1]
+            .rsplit("frame_")
+            .next()
+            .and_then(|f| f.trim_end_matches(".npy").parse().ok())
+            .ok_or_else(|| {
+                bad(
+                    &p,
+                    row + 2,
+                    format!("file {:?} is not frame_N.npy", &rec[1]),
+                )
+            })?;
+        frames
+            .entry(rec[0].to_string())
+            .or_default()
+            .push((n, hand));
+    }
+    Ok(frames
+        .into_iter()
+        .map(|(label, mut f)| {
+            f.sort_by_key(|(n, _)| *n);
+            (label, f.into_iter().map(|(_, h)| h).collect())
+        })
+        .collect())
+}
+
 /// `landmarks/bisonhacks_3person/asl_landmarks_person{person}.csv.gz`. **Evaluation only**:
 /// no licence is stated, so the shipped model is never trained on it.
 pub fn load_bisonhacks_person(data_dir: &Path, person: u32) -> Result<Vec<Sample>> {
