@@ -1,15 +1,22 @@
 //! Diagnostic only (reads bisonhacks for *evaluation* statistics, trains nothing): mean canonical
 //! position of the thumb tip for M, N, S, T, A per source, to see whether the unseen persons' M
 //! lies inside the training sources' M or S.
+//!
+//! ```sh
+//! SIGNS_TRAIN_JSONL=target/train_landmarks.jsonl cargo run --release -p signbridge-signs --example diag_thumb
+//! ```
 use signbridge_signs::dataset::{default_data_dir, tables, Sample};
 use signbridge_signs::features::canonicalize;
 use signbridge_signs::train::load_permitted;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = default_data_dir();
-    let jsonl = vec![std::path::PathBuf::from(std::env::var(
-        "SIGNS_TRAIN_JSONL",
-    )?)];
+    let jsonl = vec![std::path::PathBuf::from(
+        std::env::var("SIGNS_TRAIN_JSONL").map_err(|_| {
+            "set SIGNS_TRAIN_JSONL to the landmarks `signbridge train` writes \
+             (target/train_landmarks.jsonl)"
+        })?,
+    )];
     let mut all: Vec<Sample> = load_permitted(&data, &jsonl)?;
     for p in 1..=3 {
         all.extend(tables::load_bisonhacks_person(&data, p)?);

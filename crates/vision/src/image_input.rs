@@ -77,19 +77,14 @@ pub fn decode_image(bytes: &[u8], limits: &ImageLimits) -> Result<Frame, VisionE
             "{format:?} (we accept JPEG, PNG and WebP)"
         )));
     }
-    let (rgb, width, height) = match format {
+    let rgb = match format {
         ImageFormat::Jpeg => decode_jpeg(bytes, limits)?,
         _ => decode_other(bytes, format, limits)?,
     };
     let decode_time = start.elapsed();
-    let resize_start = Instant::now();
-    let rgb = downscale(rgb, limits)?;
     Ok(Frame {
-        rgb,
-        original_width: width,
-        original_height: height,
         decode_time,
-        resize_time: resize_start.elapsed(),
+        ..Frame::from_rgb(rgb, limits)?
     })
 }
 
@@ -108,14 +103,14 @@ fn check_dimensions(width: u32, height: u32, limits: &ImageLimits) -> Result<(),
 /// JPEG through libjpeg-turbo's decoder (the `mozjpeg` crate): the same integer IDCT, chroma
 /// upsampling and colour conversion as OpenCV's `imread`, with which MediaPipe's reference
 /// output was made, so the models see the very pixels MediaPipe saw (see docs/models.md).
-fn decode_jpeg(bytes: &[u8], limits: &ImageLimits) -> Result<(RgbImage, u32, u32), VisionError> {
+fn decode_jpeg(bytes: &[u8], limits: &ImageLimits) -> Result<RgbImage, VisionError> {
     if !jpeg_is_complete(bytes) {
         return Err(VisionError::Decode(
             "truncated JPEG: no end-of-image marker after the image data".into(),
         ));
     }
     // libjpeg reports a fatal error by unwinding out of the decoder; it is caught here.
-    let decoded = std::panic::catch_unwind(|| -> Result<(RgbImage, u32, u32), VisionError> {
+    let decoded = std::panic::catch_unwind(|| -> Result<RgbImage, VisionError> {
         let io = |e: std::io::Error| VisionError::Decode(e.to_string());
         let header = mozjpeg::Decompress::with_markers(mozjpeg::NO_MARKERS)
             .from_mem(bytes)
@@ -129,9 +124,8 @@ fn decode_jpeg(bytes: &[u8], limits: &ImageLimits) -> Result<(RgbImage, u32, u32
         let mut started = header.rgb().map_err(io)?;
         let pixels = started.read_scanlines::<u8>().map_err(io)?;
         started.finish().map_err(io)?;
-        let rgb = RgbImage::from_raw(width, height, pixels)
-            .ok_or_else(|| VisionError::Decode("JPEG decoder returned too few rows".into()))?;
-        Ok((rgb, width, height))
+        RgbImage::from_raw(width, height, pixels)
+            .ok_or_else(|| VisionError::Decode("JPEG decoder returned too few rows".into()))
     });
     decoded.unwrap_or_else(|panic| {
         let message = panic
@@ -148,7 +142,7 @@ fn decode_other(
     bytes: &[u8],
     format: ImageFormat,
     limits: &ImageLimits,
-) -> Result<(RgbImage, u32, u32), VisionError> {
+) -> Result<RgbImage, VisionError> {
     let reader = ImageReader::with_format(Cursor::new(bytes), format);
     let (width, height) = reader
         .into_dimensions()
@@ -164,7 +158,7 @@ fn decode_other(
     let decoded = reader
         .decode()
         .map_err(|e| VisionError::Decode(e.to_string()))?;
-    Ok((decoded.into_rgb8(), width, height))
+    Ok(decoded.into_rgb8())
 }
 
 /// Whether a JPEG's last scan is followed by an end-of-image marker. The decoder would quietly
