@@ -118,6 +118,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "bisonhacks 'I Love You' (not a letter) -> nothing: {ily_nothing}/{}",
         ily.len()
     );
+    // A letter read as `space` or `delete` edits the sentence: count those on unseen people.
+    let person_letters: Vec<_> = persons
+        .iter()
+        .flatten()
+        .filter(|s| signbridge_signs::LETTERS.contains(&s.label.as_str()))
+        .collect();
+    for control in [signbridge_signs::SPACE, signbridge_signs::DELETE] {
+        let n = person_letters
+            .iter()
+            .filter(|s| clf.classify(&s.hand).label == control)
+            .count();
+        println!(
+            "bisonhacks letters read as '{control}': {n}/{}",
+            person_letters.len()
+        );
+    }
     let static_letters: Vec<_> = letters
         .samples
         .iter()

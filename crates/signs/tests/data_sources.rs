@@ -3,7 +3,7 @@
 
 use signbridge_signs::dataset::{default_data_dir, jsonl, tables, Sample};
 use signbridge_signs::features::chirality;
-use signbridge_signs::{evaluate, Classifier, LETTERS};
+use signbridge_signs::{evaluate, Classifier, DELETE, LETTERS, SPACE};
 
 fn share_positive_c(samples: &[Sample]) -> f32 {
     samples.iter().filter(|s| chirality(&s.hand) > 0.0).count() as f32 / samples.len() as f32
@@ -65,4 +65,36 @@ fn committed_model_keeps_its_measured_accuracy() {
         lopo += evaluate(&clf, &b).accuracy / 3.0;
     }
     assert!(lopo >= 0.87, "bisonhacks unseen mean top-1 {lopo}");
+}
+
+/// The control signs of the validation photos (whose look the stand-ins were built from, so
+/// this is a regression check, not an independent test), and no unseen person's letter read as
+/// one: a letter taken for `space` or `delete` would edit the user's sentence.
+#[test]
+fn committed_model_reads_control_signs_and_not_letters_as_them() {
+    let d = default_data_dir();
+    let clf = Classifier::default_model();
+    let letters =
+        jsonl::load_jsonl(&d.join("reference/letters.jsonl"), "letters").expect("letters");
+    for (control, at_least) in [(SPACE, 7), (DELETE, 18)] {
+        let right = letters
+            .samples
+            .iter()
+            .filter(|s| s.label == control && clf.classify(&s.hand).label == control)
+            .count();
+        assert!(right >= at_least, "{control}: {right} photos read right");
+    }
+    let mut edits = 0;
+    for p in 1..=3 {
+        let b = tables::load_bisonhacks_person(&d, p).expect("bisonhacks");
+        edits += b
+            .iter()
+            .filter(|s| LETTERS.contains(&s.label.as_str()))
+            .filter(|s| [SPACE, DELETE].contains(&clf.classify(&s.hand).label.as_str()))
+            .count();
+    }
+    assert!(
+        edits <= 5,
+        "{edits} of 7200 letters read as space or delete"
+    );
 }
