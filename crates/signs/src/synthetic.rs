@@ -195,8 +195,8 @@ mod tests {
                 h[5 + 4 * f + j] = [x, y, 0.0];
             }
         }
-        for j in 1..5 {
-            h[j] = [-0.2 - 0.15 * j as f32, -0.2 - 0.15 * j as f32, 0.0];
+        for (j, p) in h.iter_mut().enumerate().take(5).skip(1) {
+            *p = [-0.2 - 0.15 * j as f32, -0.2 - 0.15 * j as f32, 0.0];
         }
         h
     }
