@@ -9,7 +9,9 @@
 //! ```
 //!
 //! Closed loop (each session sends its next frame when the previous reply arrives), so no frame
-//! is skipped. Loopback targets only; bounded by `--frames` and `--max-seconds`.
+//! is skipped. Loopback targets only; bounded by `--frames` and `--max-seconds`. After the run
+//! it waits `--rest-seconds` (default 5) and reads RSS again: idle workers give the memory their
+//! frames freed back to the kernel, so this should be back near "RSS before".
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -26,6 +28,7 @@ struct Args {
     frames: u64,
     warmup: u64,
     max_seconds: f64,
+    rest_seconds: f64,
     image: PathBuf,
 }
 
@@ -36,6 +39,7 @@ fn parse_args() -> anyhow::Result<Args> {
         frames: 10_000,
         warmup: 200,
         max_seconds: 900.0,
+        rest_seconds: 5.0,
         image: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../../../shared/data/images/letters/A/A0.jpg"),
     };
@@ -48,6 +52,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--frames" => args.frames = value()?.parse()?,
             "--warmup" => args.warmup = value()?.parse()?,
             "--max-seconds" => args.max_seconds = value()?.parse()?,
+            "--rest-seconds" => args.rest_seconds = value()?.parse()?,
             "--image" => args.image = value()?.into(),
             other => bail!("unknown flag {other}; see the source's header for usage"),
         }
@@ -61,8 +66,11 @@ fn parse_args() -> anyhow::Result<Args> {
     if !matches!(host, "127.0.0.1" | "localhost" | "[") {
         bail!("refusing non-loopback target {}", args.url);
     }
-    if !(1..=256).contains(&args.sessions) || args.frames > 1_000_000 {
-        bail!("bounds: 1..=256 sessions, at most 1,000,000 frames");
+    if !(1..=256).contains(&args.sessions)
+        || args.frames > 1_000_000
+        || !(0.0..=600.0).contains(&args.rest_seconds)
+    {
+        bail!("bounds: 1..=256 sessions, at most 1,000,000 frames, 0..=600 rest seconds");
     }
     Ok(args)
 }
@@ -177,5 +185,12 @@ async fn main() -> anyhow::Result<()> {
             (a as f64 - w as f64) / (1024.0 * 1024.0) / (answered.max(1) as f64 / 1000.0)
         );
     }
+    tokio::time::sleep(Duration::from_secs_f64(args.rest_seconds)).await;
+    let rested = memory(&base).await?;
+    println!(
+        "RSS {:.0} s after the run {}",
+        args.rest_seconds,
+        mib(&rested["rss_bytes"])
+    );
     Ok(())
 }

@@ -53,6 +53,9 @@ use crate::state::{AppState, State};
 use crate::storage::Storage;
 use crate::workers::Workers;
 
+/// A worker this long without a job hands the memory its jobs freed back to the kernel.
+const RELEASE_MEMORY_AFTER_IDLE: Duration = Duration::from_secs(2);
+
 /// `signbridge serve`: builds the runtime, loads the models in the background, serves until
 /// SIGINT or SIGTERM. Fails if the address cannot be bound or the models cannot be loaded.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -105,8 +108,12 @@ pub async fn serve<L>(
 where
     L: FnOnce() -> Result<Models, VisionError> + Send + 'static,
 {
-    let workers = Workers::start(config.workers, config.queue_depth)
-        .context("cannot start worker threads")?;
+    let workers = Workers::start(
+        config.workers,
+        config.queue_depth,
+        RELEASE_MEMORY_AFTER_IDLE,
+    )
+    .context("cannot start worker threads")?;
     let storage = {
         let path = config.db.clone();
         tokio::task::spawn_blocking(move || Storage::open(&path)).await?

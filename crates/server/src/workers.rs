@@ -4,12 +4,19 @@
 //! Admission is decided when a job is offered: a full queue is refused at once (the caller
 //! answers 429) rather than waited on, so latency stays bounded under overload. Each job
 //! answers on its own oneshot channel.
+//!
+//! A worker that has run jobs and then waits [`Workers::start`]'s `release_after_idle` for the
+//! next one hands the memory freed by those jobs back to the kernel
+//! ([`crate::memory::release_free_memory`]): under load the allocator keeps it for reuse (giving
+//! it back after every frame halves throughput, docs/server.md), at rest it goes.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 use tokio::sync::oneshot;
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
@@ -23,19 +30,27 @@ pub struct Workers {
     threads: Mutex<Vec<JoinHandle<()>>>,
     capacity: usize,
     count: usize,
+    releases: Arc<AtomicU64>,
 }
 
 impl Workers {
     /// Starts `count` threads (at least one) behind a queue holding up to `queue_depth` jobs.
-    pub fn start(count: usize, queue_depth: usize) -> std::io::Result<Workers> {
+    /// A worker idle for `release_after_idle` after running jobs releases freed memory.
+    pub fn start(
+        count: usize,
+        queue_depth: usize,
+        release_after_idle: Duration,
+    ) -> std::io::Result<Workers> {
         let count = count.max(1);
         let (tx, rx) = crossbeam_channel::bounded::<Job>(queue_depth.max(1));
+        let releases = Arc::new(AtomicU64::new(0));
         let threads = (0..count)
             .map(|i| {
                 let rx = rx.clone();
+                let releases = Arc::clone(&releases);
                 std::thread::Builder::new()
                     .name(format!("signbridge-worker-{i}"))
-                    .spawn(move || work(rx))
+                    .spawn(move || work(rx, release_after_idle, &releases))
             })
             .collect::<std::io::Result<Vec<_>>>()?;
         Ok(Workers {
@@ -43,7 +58,13 @@ impl Workers {
             threads: Mutex::new(threads),
             capacity: queue_depth,
             count,
+            releases,
         })
+    }
+
+    /// How many times an idle worker has released freed memory.
+    pub fn idle_releases(&self) -> u64 {
+        self.releases.load(Ordering::Relaxed)
     }
 
     /// Queues `f` if there is room; the receiver yields its result. If `f` panics the receiver
@@ -109,10 +130,23 @@ impl Drop for Workers {
     }
 }
 
-fn work(jobs: Receiver<Job>) {
-    while let Ok(job) = jobs.recv() {
-        if std::panic::catch_unwind(AssertUnwindSafe(job)).is_err() {
-            tracing::error!("an inference job panicked; this is a bug");
+fn work(jobs: Receiver<Job>, release_after_idle: Duration, releases: &AtomicU64) {
+    let mut ran_since_release = false;
+    loop {
+        match jobs.recv_timeout(release_after_idle) {
+            Ok(job) => {
+                if std::panic::catch_unwind(AssertUnwindSafe(job)).is_err() {
+                    tracing::error!("an inference job panicked; this is a bug");
+                }
+                ran_since_release = true;
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if std::mem::take(&mut ran_since_release) {
+                    crate::memory::release_free_memory();
+                    releases.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
         }
     }
 }
@@ -125,7 +159,7 @@ mod tests {
 
     #[test]
     fn full_queue_is_refused_at_once() {
-        let workers = Workers::start(1, 1).unwrap();
+        let workers = Workers::start(1, 1, Duration::from_secs(60)).unwrap();
         let (release, gate) = mpsc::channel::<()>();
         let (started_tx, started) = mpsc::channel::<()>();
         let _busy = workers
@@ -144,11 +178,36 @@ mod tests {
 
     #[test]
     fn a_panicking_job_closes_its_reply_and_the_worker_survives() {
-        let workers = Workers::start(1, 4).unwrap();
+        let workers = Workers::start(1, 4, Duration::from_secs(60)).unwrap();
         let failed = workers.try_run(|| -> u32 { panic!("boom") }).unwrap();
         assert!(failed.blocking_recv().is_err());
         let ok = workers.try_run(|| 7).unwrap();
         assert_eq!(ok.blocking_recv().unwrap(), 7);
+        workers.shutdown();
+    }
+
+    #[test]
+    fn an_idle_worker_releases_memory_once_after_work() {
+        let workers = Workers::start(1, 4, Duration::from_millis(50)).unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(
+            workers.idle_releases(),
+            0,
+            "no work yet, nothing to release"
+        );
+        let done = workers.try_run(|| vec![1u8; 1 << 20].len()).unwrap();
+        assert_eq!(done.blocking_recv().unwrap(), 1 << 20);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while workers.idle_releases() == 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(workers.idle_releases(), 1);
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(
+            workers.idle_releases(),
+            1,
+            "idle without new work: no second release"
+        );
         workers.shutdown();
     }
 }
