@@ -52,20 +52,13 @@ const FINGERS: [[usize; 4]; 4] = [
 /// Rotate a canonical hand about the wrist so that wrist -> middle knuckle points at `deg`.
 pub fn rotate_to(h: &Hand, deg: f32) -> Hand {
     let c = canonicalize(h);
-    let now = c[9][1].atan2(c[9][0]);
-    let (s, co) = (deg.to_radians() - now).sin_cos();
-    let mut out = c;
-    for p in out.iter_mut() {
-        let (x, y) = (p[0], p[1]);
-        p[0] = co * x - s * y;
-        p[1] = s * x + co * y;
-    }
-    out
+    let turn = deg.to_radians() - c[9][1].atan2(c[9][0]);
+    c.map(|p| rotate_about(p, [0.0; 3], turn))
 }
 
-/// Rotate `p` about `c` by `deg` (positive turns +x towards +y, i.e. downwards on screen).
-fn rotate_about(p: [f32; 3], c: [f32; 3], deg: f32) -> [f32; 3] {
-    let (s, co) = deg.to_radians().sin_cos();
+/// Rotate `p` about `c` by `rad` (positive turns +x towards +y, i.e. downwards on screen).
+fn rotate_about(p: [f32; 3], c: [f32; 3], rad: f32) -> [f32; 3] {
+    let (s, co) = rad.sin_cos();
     let (x, y) = (p[0] - c[0], p[1] - c[1]);
     [c[0] + co * x - s * y, c[1] + s * x + co * y, p[2]]
 }
@@ -79,11 +72,11 @@ pub fn hanging_hand(h: &Hand, lean: f32, knuckle: f32, middle: f32) -> Hand {
     for f in FINGERS {
         let mcp = out[f[0]];
         for &j in &f[1..] {
-            out[j] = rotate_about(out[j], mcp, knuckle);
+            out[j] = rotate_about(out[j], mcp, knuckle.to_radians());
         }
         let pip = out[f[1]];
         for &j in &f[2..] {
-            out[j] = rotate_about(out[j], pip, middle);
+            out[j] = rotate_about(out[j], pip, middle.to_radians());
         }
     }
     out
