@@ -1,26 +1,78 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: formatting, lints, unit, golden and integration tests,
-# then the browser end-to-end tests. Installs what the tests need (Debian's nasm and chromium, npm
-# packages); the hand models are fetched by the code itself (npm pack) on first use.
+# The test suite.
+#
+#   ./scripts/test.sh          everything, as CI runs it: formatting, lints, unit tests, the server
+#                              over stub and real models, golden tests against MediaPipe, the CLI,
+#                              training reproducibility, and the browser end-to-end tests
+#   ./scripts/test.sh --fast   everyday work (no models, no browsers): formatting, lints, unit
+#                              tests and the server over stub models
+#
+# Installs what the full run needs (Debian's nasm, chromium and firefox-esr when run as root,
+# the e2e npm packages); the hand models are fetched by the code itself (npm pack) on first use.
+# Each step prints how long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# nasm lets the JPEG decoder (libjpeg-turbo, through the mozjpeg crate) build its SIMD code;
-# without it the build falls back to the portable C code: the same pixels, decoded more slowly.
-if ! command -v nasm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "== installing nasm"
-  (apt-get install -y -q nasm || (apt-get update -q && apt-get install -y -q nasm)) >/dev/null
+mode=full
+case "${1:-}" in
+  "") ;;
+  --fast) mode=fast ;;
+  *) echo "usage: $0 [--fast]" >&2; exit 2 ;;
+esac
+
+started=$SECONDS
+step() { echo "== $1 ($((SECONDS - started)) s)"; }
+
+if [ "$mode" = fast ]; then
+  step "cargo fmt"
+  cargo fmt --all -- --check
+  step "cargo clippy"
+  cargo clippy --all-targets -- -D warnings
+  step "unit tests, and the server over stub models"
+  # --lib: every crate's own tests; the `server` binary: the server over real sockets, with stub
+  # models (its real-model test is skipped here).
+  cargo test --workspace --lib
+  cargo test -p signbridge-server --test server -- --skip real_models
+  step "done"
+  exit 0
 fi
 
-echo "== cargo fmt"
-cargo fmt --all -- --check
-echo "== cargo clippy"
-cargo clippy --release --all-targets -- -D warnings
-echo "== cargo build"
-cargo build --release
-echo "== cargo test"
-cargo test --release --workspace
-if [ -f tests/e2e/run.sh ]; then
-  echo "== browser end-to-end tests"
-  SIGNBRIDGE_BIN="$PWD/target/release/signbridge" bash tests/e2e/run.sh
+apt_install() {
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || return 0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
+}
+
+# nasm lets the JPEG decoder (libjpeg-turbo, through the mozjpeg crate) build its SIMD code;
+# without it the build falls back to the portable C code: the same pixels, decoded more slowly.
+# It is needed before the build; the browsers and the e2e npm packages only at the end, so they
+# are fetched in the background while Rust compiles (their log: target/e2e-setup.log).
+if ! command -v nasm >/dev/null 2>&1; then
+  step "installing nasm"
+  apt_install nasm
 fi
+mkdir -p target
+browsers=()
+[ -x "${SIGNBRIDGE_CHROMIUM:-/usr/bin/chromium}" ] || browsers+=(chromium)
+[ -x "${SIGNBRIDGE_FIREFOX:-/usr/bin/firefox-esr}" ] || browsers+=(firefox-esr)
+(
+  if [ "${#browsers[@]}" -gt 0 ]; then apt_install "${browsers[@]}"; fi
+  cd tests/e2e && npm ci --no-audit --no-fund
+) > target/e2e-setup.log 2>&1 &
+setup_pid=$!
+
+step "cargo fmt"
+cargo fmt --all -- --check
+step "cargo clippy"
+cargo clippy --release --all-targets -- -D warnings
+step "cargo test (builds the binary the browser tests run)"
+cargo test --release --workspace
+step "waiting for the browser and npm set-up"
+if ! wait "$setup_pid"; then
+  cat target/e2e-setup.log >&2
+  echo "browser or npm set-up failed (log above)" >&2
+  exit 1
+fi
+step "browser end-to-end tests"
+SIGNBRIDGE_E2E_NPM_READY=1 SIGNBRIDGE_BIN="$PWD/target/release/signbridge" bash tests/e2e/run.sh
+step "done"

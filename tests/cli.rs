@@ -40,7 +40,7 @@ fn detect_reports_an_unreadable_file_and_still_processes_the_rest() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 2);
-    assert_eq!(lines[0]["error_type"], "unsupported_format");
+    assert_eq!(lines[0]["error_type"], "unsupported_type");
     assert_eq!(
         lines[1]["hands"].as_array().unwrap().len(),
         1,

@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 
 use image::imageops::FilterType;
 use signbridge_server::memory::ProcessMemory;
+use signbridge_server::{PipelineArgs, PipelineSettings};
 use signbridge_vision::{decode_image, Frame};
-
-use super::pipeline_args::PipelineArgs;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -49,7 +48,8 @@ fn memory() -> (u64, u64) {
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.iterations >= 1, "--iterations must be at least 1");
-    let pipeline = args.pipeline.load()?;
+    let settings = PipelineSettings::try_from(&args.pipeline)?;
+    let pipeline = settings.load()?;
     let (hwm_loaded, _) = memory();
     let photo =
         image::open(&args.image).map_err(|e| anyhow::anyhow!("{}: {e}", args.image.display()))?;
@@ -59,7 +59,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut jpeg), 85)
         .encode_image(&big)?;
-    let limits = args.pipeline.limits();
+    let limits = settings.limits.clone();
     let n = args.iterations;
 
     let decode = time(n, || Ok(decode_image(&jpeg, &limits)?))?;
@@ -98,7 +98,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "input: {} as a 640x480 JPEG ({} bytes), model {:?}, {} iterations, 1 thread",
         args.image.display(),
         jpeg.len(),
-        args.pipeline.model,
+        settings.pipeline.variant,
         n
     );
     println!(

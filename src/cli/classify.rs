@@ -1,14 +1,16 @@
-//! `signbridge classify`: the letter (or control sign) shown in each photo.
+//! `signbridge classify`: the letter (or control sign) shown in each photo, read by the same
+//! interpreter as `/predict-image`.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use serde::Serialize;
+use signbridge_interpreter::read;
+use signbridge_server::wire::{detected_hand, ClassifyLine, ErrorLine, ErrorType};
+use signbridge_server::{PipelineArgs, PipelineSettings};
 use signbridge_signs::Classifier;
 
-use super::detect::{read_frame, HandJson};
-use super::pipeline_args::PipelineArgs;
+use super::read_frame;
 
 #[derive(clap::Args)]
 pub struct ClassifyArgs {
@@ -22,37 +24,25 @@ pub struct ClassifyArgs {
     pub images: Vec<PathBuf>,
 }
 
-#[derive(Serialize)]
-struct Line<'a> {
-    path: &'a str,
-    label: Option<String>,
-    confidence: f32,
-    top: Vec<(String, f32)>,
-    hands: Vec<HandJson>,
-}
-
 pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
-    let pipeline = args.pipeline.load()?;
+    let settings = PipelineSettings::try_from(&args.pipeline)?;
+    let pipeline = settings.load()?;
     let classifier = Classifier::default_model();
     let mut out = std::io::stdout().lock();
     let mut failures = 0;
     for path in &args.images {
         let shown = path.to_string_lossy();
-        let detection = read_frame(path, &args.pipeline).and_then(|frame| pipeline.detect(&frame));
-        match detection {
-            Ok(detection) => {
-                // The most confident hand is the signing hand.
-                let hand = detection
-                    .hands
-                    .iter()
-                    .max_by(|a, b| a.presence.total_cmp(&b.presence));
-                let prediction = hand.map(|h| classifier.classify(&h.landmarks));
-                let line = Line {
-                    path: &shown,
+        match read_frame(path, &settings.limits)
+            .and_then(|frame| read(&pipeline, &classifier, &frame))
+        {
+            Ok(reading) => {
+                let prediction = reading.prediction;
+                let line = ClassifyLine {
+                    path: shown.to_string(),
                     label: prediction.as_ref().map(|p| p.label.clone()),
                     confidence: prediction.as_ref().map_or(0.0, |p| p.confidence),
                     top: prediction.map(|p| p.top).unwrap_or_default(),
-                    hands: detection.hands.iter().map(HandJson::from).collect(),
+                    hands: reading.hands.iter().map(detected_hand).collect(),
                 };
                 if args.json {
                     writeln!(out, "{}", serde_json::to_string(&line)?)?;
@@ -63,8 +53,16 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
             }
             Err(e) => {
                 failures += 1;
-                let line = serde_json::json!({"path": shown, "error": e.to_string(), "error_type": e.kind()});
-                writeln!(out, "{line}")?;
+                if args.json {
+                    let line = ErrorLine {
+                        path: shown.to_string(),
+                        error: e.to_string(),
+                        error_type: ErrorType::from(&e),
+                    };
+                    writeln!(out, "{}", serde_json::to_string(&line)?)?;
+                } else {
+                    writeln!(out, "{shown}: error: {e}")?;
+                }
                 eprintln!("error: {shown}: {e}");
             }
         }

@@ -1,14 +1,14 @@
 //! `signbridge detect`: hands and landmarks of each image, as JSON lines in the format of
-//! MediaPipe's reference output or as a short summary.
+//! MediaPipe's reference output (`wire::DetectLine`) or as a short summary.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use serde::Serialize;
-use signbridge_vision::{decode_image, Hand, VisionError};
+use signbridge_server::wire::{detect_line, ErrorLine, ErrorType};
+use signbridge_server::{PipelineArgs, PipelineSettings};
 
-use super::pipeline_args::PipelineArgs;
+use super::read_frame;
 
 #[derive(clap::Args)]
 pub struct DetectArgs {
@@ -22,80 +22,24 @@ pub struct DetectArgs {
     pub images: Vec<PathBuf>,
 }
 
-/// One hand as MediaPipe's reference files write it.
-#[derive(Serialize)]
-pub struct HandJson {
-    pub handedness: &'static str,
-    pub score: f32,
-    pub landmarks: Vec<[f32; 3]>,
-    pub world_landmarks: Vec<[f32; 3]>,
-}
-
-impl From<&Hand> for HandJson {
-    fn from(h: &Hand) -> Self {
-        HandJson {
-            handedness: h.handedness.as_str(),
-            score: round(h.score, 1e4),
-            landmarks: h
-                .landmarks
-                .iter()
-                .map(|p| p.map(|v| round(v, 100.0)))
-                .collect(),
-            world_landmarks: h
-                .world_landmarks
-                .iter()
-                .map(|p| p.map(|v| round(v, 1e5)))
-                .collect(),
-        }
-    }
-}
-
-fn round(v: f32, scale: f32) -> f32 {
-    let r = (v * scale).round() / scale;
-    if r == 0.0 {
-        0.0
-    } else {
-        r
-    }
-}
-
-#[derive(Serialize)]
-struct ImageJson<'a> {
-    path: &'a str,
-    width: u32,
-    height: u32,
-    hands: Vec<HandJson>,
-}
-
-/// Reads and decodes one image, or says why not.
-pub fn read_frame(
-    path: &PathBuf,
-    pipeline: &PipelineArgs,
-) -> Result<signbridge_vision::Frame, VisionError> {
-    let bytes = std::fs::read(path).map_err(|source| VisionError::Io {
-        path: path.clone(),
-        source,
-    })?;
-    decode_image(&bytes, &pipeline.limits())
-}
-
 pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
-    let pipeline = args.pipeline.load()?;
+    let settings = PipelineSettings::try_from(&args.pipeline)?;
+    let pipeline = settings.load()?;
     let mut out = std::io::stdout().lock();
     let mut failures = 0;
     for path in &args.images {
         let shown = path.to_string_lossy();
-        let result = read_frame(path, &args.pipeline)
+        let result = read_frame(path, &settings.limits)
             .and_then(|frame| Ok((pipeline.detect(&frame)?, frame)));
         match result {
             Ok((detection, frame)) => {
                 if args.json {
-                    let line = ImageJson {
-                        path: &shown,
-                        width: frame.original_width,
-                        height: frame.original_height,
-                        hands: detection.hands.iter().map(HandJson::from).collect(),
-                    };
+                    let line = detect_line(
+                        shown.to_string(),
+                        frame.original_width,
+                        frame.original_height,
+                        &detection.hands,
+                    );
                     writeln!(out, "{}", serde_json::to_string(&line)?)?;
                 } else {
                     let hands: Vec<String> = detection
@@ -117,8 +61,12 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
             Err(e) => {
                 failures += 1;
                 if args.json {
-                    let line = serde_json::json!({"path": shown, "error": e.to_string(), "error_type": e.kind()});
-                    writeln!(out, "{line}")?;
+                    let line = ErrorLine {
+                        path: shown.to_string(),
+                        error: e.to_string(),
+                        error_type: ErrorType::from(&e),
+                    };
+                    writeln!(out, "{}", serde_json::to_string(&line)?)?;
                 } else {
                     writeln!(out, "{shown}: error: {e}")?;
                 }

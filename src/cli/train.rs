@@ -1,5 +1,7 @@
 //! `signbridge train`: rebuilds the classifier's weights file from `shared/data`: the permitted
-//! landmark tables plus the landmarks our own detector finds in `images/train`.
+//! landmark tables plus the landmarks our own detector finds in `images/train`. Detection runs
+//! on every core (each thread a share of the photos, the models shared); the lines are written
+//! in photo order, so the result does not depend on the number of cores.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,10 +9,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
+use signbridge_server::wire::{detect_line, DetectLine};
+use signbridge_server::{PipelineArgs, PipelineSettings};
 use signbridge_signs::train_default;
+use signbridge_vision::{HandPipeline, VisionError};
 
-use super::detect::{read_frame, HandJson};
-use super::pipeline_args::PipelineArgs;
+use super::read_frame;
 
 #[derive(clap::Args)]
 pub struct TrainArgs {
@@ -23,13 +27,17 @@ pub struct TrainArgs {
     /// Keep our detector's landmarks of images/train here (JSON lines, the `detect --json` format).
     #[arg(long, default_value = "target/train_landmarks.jsonl")]
     pub landmarks: PathBuf,
+    /// Detection threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
     #[command(flatten)]
     pub pipeline: PipelineArgs,
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
-    let pipeline = args.pipeline.load()?;
+    let settings = PipelineSettings::try_from(&args.pipeline)?;
+    let pipeline = settings.load()?;
     let train_dir = args.data.join("images/train");
     let mut photos: Vec<PathBuf> = Vec::new();
     for letter in
@@ -43,29 +51,25 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         }
     }
     photos.sort();
+    let threads = match args.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let lines = detect_all(&pipeline, &settings, &photos, threads)?;
     if let Some(parent) = args.landmarks.parent() {
         std::fs::create_dir_all(parent)?;
     }
     let mut jsonl = std::io::BufWriter::new(std::fs::File::create(&args.landmarks)?);
     let mut with_hand = 0;
-    for path in &photos {
-        let frame = read_frame(path, &args.pipeline)?;
-        let hands = pipeline.detect(&frame)?.hands;
-        with_hand += usize::from(!hands.is_empty());
-        let hands: Vec<HandJson> = hands.iter().map(HandJson::from).collect();
-        let line = serde_json::json!({
-            "path": path.to_string_lossy(),
-            "width": frame.original_width,
-            "height": frame.original_height,
-            "hands": hands,
-        });
-        writeln!(jsonl, "{line}")?;
+    for line in &lines {
+        with_hand += usize::from(line.hands.as_ref().is_some_and(|h| !h.is_empty()));
+        writeln!(jsonl, "{}", serde_json::to_string(line)?)?;
     }
     jsonl.flush()?;
     drop(jsonl);
     let detected = start.elapsed();
     eprintln!(
-        "detector: hands in {with_hand} of {} training photos ({:.1} s)",
+        "detector: hands in {with_hand} of {} training photos ({:.1} s, {threads} threads)",
         photos.len(),
         detected.as_secs_f64()
     );
@@ -82,4 +86,37 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         (start.elapsed() - detected).as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every photo's `detect --json` line, in the order of `photos`, detected on `threads` threads.
+fn detect_all(
+    pipeline: &HandPipeline,
+    settings: &PipelineSettings,
+    photos: &[PathBuf],
+    threads: usize,
+) -> Result<Vec<DetectLine>, VisionError> {
+    let detect = |path: &PathBuf| -> Result<DetectLine, VisionError> {
+        let frame = read_frame(path, &settings.limits)?;
+        let hands = pipeline.detect(&frame)?.hands;
+        Ok(detect_line(
+            path.to_string_lossy().into_owned(),
+            frame.original_width,
+            frame.original_height,
+            &hands,
+        ))
+    };
+    let share = photos.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = photos
+            .chunks(share)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(detect).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .expect("a detection thread panicked; this is a bug")
+            })
+            .collect()
+    })
 }

@@ -1,16 +1,17 @@
-//! `signbridge transcribe`: a recorded stream (MJPEG file or folder of frames) through video
-//! mode and the sentence builder; prints the final text as the last line.
+//! `signbridge transcribe`: a recorded stream (MJPEG file or folder of frames) through the
+//! same interpreter a WebSocket session uses, timed by the frame rate instead of arrival;
+//! prints the final text as the last line.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use signbridge_signs::{Classifier, SentenceConfig, Session};
+use signbridge_interpreter::Interpreter;
+use signbridge_server::{PipelineArgs, PipelineSettings};
+use signbridge_signs::Classifier;
 use signbridge_vision::decode_image;
 use signbridge_vision::image_input::split_mjpeg;
-
-use super::pipeline_args::PipelineArgs;
 
 #[derive(clap::Args)]
 pub struct TranscribeArgs {
@@ -58,34 +59,29 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
         "{} holds no frames",
         args.input.display()
     );
-    let pipeline = args.pipeline.load()?;
-    let limits = args.pipeline.limits();
-    let mut tracker = pipeline.tracker();
-    let mut session = Session::new(
-        Arc::new(Classifier::default_model()),
-        SentenceConfig::default(),
-    );
+    let settings = PipelineSettings::try_from(&args.pipeline)?;
+    let pipeline = settings.load()?;
+    let mut interpreter = Interpreter::new(Arc::new(Classifier::default_model()));
     let mut failures = 0;
     for (i, bytes) in frames.iter().enumerate() {
         let t_ms = (i as f64 * 1000.0 / args.fps).round() as u64;
-        let hands = match decode_image(bytes, &limits).and_then(|frame| tracker.process(&frame)) {
-            Ok(detection) => detection.hands,
+        // A frame that cannot be read is skipped, as the server skips it.
+        let outcome = match decode_image(bytes, &settings.limits)
+            .and_then(|frame| interpreter.frame(&pipeline, t_ms, &frame))
+        {
+            Ok(outcome) => outcome,
             Err(e) => {
                 failures += 1;
                 eprintln!("frame {i}: {e}");
-                Vec::new()
+                continue;
             }
         };
-        let hand = hands
-            .iter()
-            .max_by(|a, b| a.presence.total_cmp(&b.presence));
-        let result = session.observe(t_ms, hand.map(|h| &h.landmarks));
         if args.verbose {
-            if let Some(committed) = result.committed {
+            if let Some(committed) = outcome.committed {
                 eprintln!(
                     "{:>7.2}s {committed:<8} -> {}",
                     t_ms as f64 / 1000.0,
-                    result.state.full_sentence
+                    outcome.sentence.full_sentence
                 );
             }
         }
@@ -93,6 +89,6 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
     if failures > 0 {
         eprintln!("{failures} of {} frames could not be decoded", frames.len());
     }
-    println!("{}", session.state().full_sentence);
+    println!("{}", interpreter.sentence().full_sentence);
     Ok(ExitCode::SUCCESS)
 }

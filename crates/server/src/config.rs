@@ -1,9 +1,151 @@
-//! Command-line and environment settings (`ServeArgs`), checked once and turned into a `Config`
-//! before any I/O happens. Every limit the server enforces is one of these settings.
+//! Every setting, for every subcommand: one flag and one environment variable each, read here
+//! (the edge) and checked once, before any I/O, into typed values the libraries take.
+//!
+//! - [`PipelineArgs`] -> [`PipelineSettings`]: which models, where they are cached, the
+//!   detection thresholds and the image limits. Shared by `serve`, `detect`, `classify`,
+//!   `transcribe`, `train` and `bench`, so a setting has the same name everywhere.
+//! - [`ServeArgs`] -> [`Config`]: the pipeline settings plus the server's own (address,
+//!   workers, queue, sessions, timeouts, database).
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
+
+use signbridge_vision::{
+    HandPipeline, ImageLimits, ModelStore, ModelVariant, PipelineConfig, VisionError,
+};
+
+/// Where the models live, how the hand pipeline runs, and how large an image may be.
+#[derive(Clone, Debug, clap::Args)]
+pub struct PipelineArgs {
+    /// Model cache directory (default: $XDG_CACHE_HOME/signbridge/models, else
+    /// ~/.cache/signbridge/models). Models are fetched there with `npm pack` on first use and
+    /// verified by sha256 on every load.
+    #[arg(long, env = "SIGNBRIDGE_MODELS")]
+    pub models_dir: Option<PathBuf>,
+
+    /// Hand model size: `full` is more accurate, `lite` is faster.
+    #[arg(
+        long,
+        env = "SIGNBRIDGE_MODEL",
+        default_value = "full",
+        value_parser = parse_variant
+    )]
+    pub model: ModelVariant,
+
+    /// Most hands reported per image or frame. Each extra hand costs one landmark-model run.
+    #[arg(long, env = "SIGNBRIDGE_MAX_HANDS", default_value_t = 2)]
+    pub max_hands: usize,
+
+    /// Palm detections scoring below this are ignored (lower finds more hands, and more
+    /// mistakes).
+    #[arg(long, env = "SIGNBRIDGE_MIN_DETECTION", default_value_t = 0.5)]
+    pub min_detection_confidence: f32,
+
+    /// Hands whose presence score is below this are dropped.
+    #[arg(long, env = "SIGNBRIDGE_MIN_PRESENCE", default_value_t = 0.5)]
+    pub min_presence: f32,
+
+    /// Video mode: look for missing hands every n-th frame (1 = every frame: finds a second hand
+    /// sooner, and pays for palm detection on every frame).
+    #[arg(long, env = "SIGNBRIDGE_REDETECT_INTERVAL", default_value_t = 5)]
+    pub redetect_interval: u32,
+
+    /// Frames are downscaled so that their long side is at most this before inference.
+    /// Smaller is faster and finds fewer small hands.
+    #[arg(long, env = "SIGNBRIDGE_MAX_LONG_SIDE", default_value_t = 640)]
+    pub max_long_side: u32,
+
+    /// Frames are downscaled so that their short side is at most this before inference.
+    #[arg(long, env = "SIGNBRIDGE_MAX_SHORT_SIDE", default_value_t = 480)]
+    pub max_short_side: u32,
+
+    /// Images whose header declares more pixels than this are refused without decoding: the
+    /// guard against decompression bombs. Raising it raises peak memory per image.
+    #[arg(
+        long,
+        env = "SIGNBRIDGE_MAX_IMAGE_PIXELS",
+        default_value_t = 40_000_000
+    )]
+    pub max_image_pixels: u64,
+}
+
+fn parse_variant(s: &str) -> Result<ModelVariant, String> {
+    s.parse()
+}
+
+/// Checked pipeline settings.
+#[derive(Clone, Debug)]
+pub struct PipelineSettings {
+    pub models_dir: PathBuf,
+    pub pipeline: PipelineConfig,
+    pub limits: ImageLimits,
+}
+
+impl PipelineSettings {
+    /// The model cache these settings name.
+    pub fn store(&self) -> ModelStore {
+        ModelStore::new(self.models_dir.clone())
+    }
+
+    /// Fetches (first use only), verifies and loads the hand models. Blocking.
+    pub fn load(&self) -> Result<HandPipeline, VisionError> {
+        HandPipeline::load(&self.store(), self.pipeline.clone())
+    }
+}
+
+impl TryFrom<&PipelineArgs> for PipelineSettings {
+    type Error = ConfigError;
+
+    fn try_from(a: &PipelineArgs) -> Result<PipelineSettings, ConfigError> {
+        check(
+            (1..=8).contains(&a.max_hands),
+            "max-hands",
+            "between 1 and 8",
+        )?;
+        check(
+            (0.0..=1.0).contains(&a.min_detection_confidence),
+            "min-detection-confidence",
+            "between 0 and 1",
+        )?;
+        check(
+            (0.0..=1.0).contains(&a.min_presence),
+            "min-presence",
+            "between 0 and 1",
+        )?;
+        check(a.redetect_interval >= 1, "redetect-interval", "at least 1")?;
+        check(
+            a.max_long_side >= 64 && a.max_short_side >= 64,
+            "max-long-side",
+            "both sides at least 64",
+        )?;
+        check(
+            a.max_long_side >= a.max_short_side,
+            "max-long-side",
+            "at least --max-short-side",
+        )?;
+        check(
+            a.max_image_pixels >= 64 * 64,
+            "max-image-pixels",
+            "at least 4096",
+        )?;
+        Ok(PipelineSettings {
+            models_dir: a.models_dir.clone().unwrap_or_else(ModelStore::default_dir),
+            pipeline: PipelineConfig {
+                variant: a.model,
+                max_hands: a.max_hands,
+                min_detection_confidence: a.min_detection_confidence,
+                min_presence: a.min_presence,
+                redetect_interval: a.redetect_interval,
+            },
+            limits: ImageLimits {
+                max_long_side: a.max_long_side,
+                max_short_side: a.max_short_side,
+                max_pixels: a.max_image_pixels,
+            },
+        })
+    }
+}
 
 /// `signbridge serve`: the HTTP and WebSocket server.
 #[derive(Clone, Debug, clap::Parser)]
@@ -37,36 +179,8 @@ pub struct ServeArgs {
     #[arg(long, env = "SIGNBRIDGE_WS_MAX_MESSAGE_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub ws_max_message_bytes: usize,
 
-    /// Images whose header declares more pixels than this are refused (422) without decoding:
-    /// the guard against decompression bombs. Raising it raises peak memory per frame.
-    #[arg(
-        long,
-        env = "SIGNBRIDGE_MAX_IMAGE_PIXELS",
-        default_value_t = 40_000_000
-    )]
-    pub max_image_pixels: u64,
-
-    /// Frames are downscaled so that their long side is at most this before inference.
-    /// Smaller is faster and finds fewer small hands.
-    #[arg(long, env = "SIGNBRIDGE_MAX_LONG_SIDE", default_value_t = 640)]
-    pub max_long_side: u32,
-
-    /// Frames are downscaled so that their short side is at most this before inference.
-    #[arg(long, env = "SIGNBRIDGE_MAX_SHORT_SIDE", default_value_t = 480)]
-    pub max_short_side: u32,
-
-    /// Most hands reported per frame. Each extra hand costs one landmark-model run.
-    #[arg(long, env = "SIGNBRIDGE_MAX_HANDS", default_value_t = 2)]
-    pub max_hands: usize,
-
-    /// Hand model size: `full` is more accurate, `lite` is faster.
-    #[arg(long, env = "SIGNBRIDGE_MODEL", default_value = "full", value_parser = ["full", "lite"])]
-    pub model: String,
-
-    /// Where the hand models are cached (fetched on first start). Default: $SIGNBRIDGE_MODELS,
-    /// else ~/.cache/signbridge/models.
-    #[arg(long = "models-dir", alias = "models", env = "SIGNBRIDGE_MODELS")]
-    pub models_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
 
     /// Most live sessions (WebSocket connections plus HTTP sentence sessions). Each WebSocket
     /// session holds a hand tracker; over the cap new sessions get 429.
@@ -97,7 +211,8 @@ pub struct ServeArgs {
     pub db: PathBuf,
 }
 
-/// Validated settings. Built only through `TryFrom<ServeArgs>`, so every value here is usable.
+/// Validated server settings. Built only through `TryFrom<ServeArgs>`, so every value here is
+/// usable.
 #[derive(Clone, Debug)]
 pub struct Config {
     pub addr: SocketAddr,
@@ -105,12 +220,7 @@ pub struct Config {
     pub queue_depth: usize,
     pub max_body_bytes: usize,
     pub ws_max_message_bytes: usize,
-    pub max_image_pixels: u64,
-    pub max_long_side: u32,
-    pub max_short_side: u32,
-    pub max_hands: usize,
-    pub lite_model: bool,
-    pub models_dir: Option<PathBuf>,
+    pub pipeline: PipelineSettings,
     pub max_sessions: usize,
     pub session_ttl: Duration,
     pub ws_idle: Duration,
@@ -166,26 +276,6 @@ impl TryFrom<ServeArgs> for Config {
             "at least --max-body-bytes",
         )?;
         check(
-            a.max_image_pixels >= 64 * 64,
-            "max-image-pixels",
-            "at least 4096",
-        )?;
-        check(
-            a.max_long_side >= 64 && a.max_short_side >= 64,
-            "max-long-side",
-            "both sides at least 64",
-        )?;
-        check(
-            a.max_long_side >= a.max_short_side,
-            "max-long-side",
-            "at least --max-short-side",
-        )?;
-        check(
-            (1..=8).contains(&a.max_hands),
-            "max-hands",
-            "between 1 and 8",
-        )?;
-        check(
             (1..=100_000).contains(&a.max_sessions),
             "max-sessions",
             "between 1 and 100000",
@@ -196,12 +286,7 @@ impl TryFrom<ServeArgs> for Config {
             queue_depth: a.queue_depth,
             max_body_bytes: a.max_body_bytes,
             ws_max_message_bytes: a.ws_max_message_bytes,
-            max_image_pixels: a.max_image_pixels,
-            max_long_side: a.max_long_side,
-            max_short_side: a.max_short_side,
-            max_hands: a.max_hands,
-            lite_model: a.model == "lite",
-            models_dir: a.models_dir,
+            pipeline: PipelineSettings::try_from(&a.pipeline)?,
             max_sessions: a.max_sessions,
             session_ttl: seconds(a.session_ttl_secs, "session-ttl-secs")?,
             ws_idle: seconds(a.ws_idle_secs, "ws-idle-secs")?,
@@ -236,12 +321,53 @@ mod tests {
         assert_eq!(c.addr.to_string(), "127.0.0.1:8000");
         assert!(c.workers >= 1);
         assert_eq!(c.max_body_bytes, 5 * 1024 * 1024);
+        assert_eq!(c.pipeline.pipeline.variant, ModelVariant::Full);
+        assert_eq!(c.pipeline.limits.max_pixels, 40_000_000);
     }
 
     #[test]
     fn zero_queue_depth_is_refused_by_name() {
         let err = Config::from_flags(["--queue-depth", "0"]).unwrap_err();
         assert!(err.to_string().contains("--queue-depth"), "{err}");
+    }
+
+    #[test]
+    fn serve_takes_the_pipeline_settings_every_subcommand_takes() {
+        let c = Config::from_flags([
+            "--model",
+            "lite",
+            "--min-detection-confidence",
+            "0.6",
+            "--min-presence",
+            "0.4",
+            "--redetect-interval",
+            "3",
+            "--max-image-pixels",
+            "1000000",
+            "--models-dir",
+            "/tmp/m",
+        ])
+        .unwrap();
+        assert_eq!(c.pipeline.pipeline.variant, ModelVariant::Lite);
+        assert_eq!(c.pipeline.pipeline.min_detection_confidence, 0.6);
+        assert_eq!(c.pipeline.pipeline.min_presence, 0.4);
+        assert_eq!(c.pipeline.pipeline.redetect_interval, 3);
+        assert_eq!(c.pipeline.limits.max_pixels, 1_000_000);
+        assert_eq!(c.pipeline.models_dir, PathBuf::from("/tmp/m"));
+    }
+
+    #[test]
+    fn out_of_range_pipeline_settings_are_refused_by_name() {
+        for (flags, name) in [
+            (["--model", "huge"], "huge"),
+            (["--min-presence", "1.5"], "--min-presence"),
+            (["--redetect-interval", "0"], "--redetect-interval"),
+            (["--max-hands", "0"], "--max-hands"),
+            (["--max-image-pixels", "10"], "--max-image-pixels"),
+        ] {
+            let err = Config::from_flags(flags).unwrap_err();
+            assert!(err.to_string().contains(name), "{flags:?}: {err}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Every error a client can see, and the one place that maps them to status codes and JSON
-//! bodies `{"error": ..., "error_type": ...}`. Details of internal errors go to the log only.
+//! bodies `{"error": ..., "error_type": ...}` (the vocabulary is `wire::ErrorType`, shared with
+//! the command line). Details of internal errors go to the log only.
 
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
@@ -8,10 +9,11 @@ use axum::Json;
 use signbridge_vision::VisionError;
 
 use crate::storage::StorageError;
+use crate::wire::{ErrorBody, ErrorType};
 
 /// Marks an error response with its `error_type`, for the failure counter.
 #[derive(Clone, Copy, Debug)]
-pub struct ErrorKind(pub &'static str);
+pub struct ErrorKind(pub ErrorType);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -19,6 +21,8 @@ pub enum ApiError {
     BadRequest(String),
     #[error("not found")]
     NotFound,
+    #[error("method {0} not allowed here")]
+    MethodNotAllowed(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -42,32 +46,32 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// Machine-readable kind, the `error_type` field and the metrics label.
-    pub fn kind(&self) -> &'static str {
+    /// The `error_type` field and the metrics label.
+    pub fn kind(&self) -> ErrorType {
         match self {
-            ApiError::BadRequest(_) => "bad_request",
-            ApiError::NotFound => "not_found",
-            ApiError::PayloadTooLarge(_) => "payload_too_large",
-            ApiError::UnsupportedType(_) => "unsupported_type",
-            ApiError::Undecodable(_) => "undecodable_image",
-            ApiError::ImageTooLarge(_) => "image_too_large",
-            ApiError::Overloaded => "overloaded",
-            ApiError::TooManySessions => "too_many_sessions",
-            ApiError::NotReady => "models_not_ready",
-            ApiError::Timeout => "timeout",
-            ApiError::StorageUnavailable(_) => "storage_unavailable",
-            ApiError::Internal(_) => "internal",
+            ApiError::BadRequest(_) => ErrorType::BadRequest,
+            ApiError::NotFound => ErrorType::NotFound,
+            ApiError::MethodNotAllowed(_) => ErrorType::MethodNotAllowed,
+            ApiError::PayloadTooLarge(_) => ErrorType::PayloadTooLarge,
+            ApiError::UnsupportedType(_) => ErrorType::UnsupportedType,
+            ApiError::Undecodable(_) => ErrorType::UndecodableImage,
+            ApiError::ImageTooLarge(_) => ErrorType::ImageTooLarge,
+            ApiError::Overloaded => ErrorType::Overloaded,
+            ApiError::TooManySessions => ErrorType::TooManySessions,
+            ApiError::NotReady => ErrorType::ModelsNotReady,
+            ApiError::Timeout => ErrorType::Timeout,
+            ApiError::StorageUnavailable(_) => ErrorType::StorageUnavailable,
+            ApiError::Internal(_) => ErrorType::Internal,
         }
     }
 
-    /// The message a client sees: never the details of an internal error.
-    pub fn public_message(&self) -> String {
-        self.to_string()
-    }
-
-    /// The JSON body shared by HTTP answers and WebSocket error messages.
-    pub fn body(&self) -> serde_json::Value {
-        serde_json::json!({ "error": self.public_message(), "error_type": self.kind() })
+    /// The body shared by HTTP answers and WebSocket error messages: never the details of an
+    /// internal error.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: self.to_string(),
+            error_type: self.kind(),
+        }
     }
 }
 
@@ -76,6 +80,7 @@ impl From<&ApiError> for StatusCode {
         match e {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Undecodable(_) | ApiError::ImageTooLarge(_) => {
@@ -96,7 +101,7 @@ impl IntoResponse for ApiError {
             ApiError::StorageUnavailable(detail) => {
                 tracing::error!(detail = %detail, "storage error")
             }
-            _ => tracing::debug!(error = %self, kind = self.kind(), "request refused"),
+            _ => tracing::debug!(error = %self, kind = self.kind().as_str(), "request refused"),
         }
         let mut response = (StatusCode::from(&self), Json(self.body())).into_response();
         response.extensions_mut().insert(ErrorKind(self.kind()));
@@ -113,14 +118,14 @@ impl IntoResponse for ApiError {
 }
 
 impl From<VisionError> for ApiError {
+    /// The same `error_type` the command line gives the same failure.
     fn from(e: VisionError) -> ApiError {
-        match e {
-            VisionError::Decode(m) => ApiError::Undecodable(format!("cannot decode image: {m}")),
-            VisionError::UnsupportedFormat(m) => {
-                ApiError::UnsupportedType(format!("unsupported image type: {m}"))
-            }
-            e @ VisionError::TooLarge { .. } => ApiError::ImageTooLarge(e.to_string()),
-            other => ApiError::Internal(other.to_string()),
+        let message = e.to_string();
+        match ErrorType::from(&e) {
+            ErrorType::UndecodableImage => ApiError::Undecodable(message),
+            ErrorType::UnsupportedType => ApiError::UnsupportedType(message),
+            ErrorType::ImageTooLarge => ApiError::ImageTooLarge(message),
+            _ => ApiError::Internal(message),
         }
     }
 }
@@ -139,7 +144,7 @@ mod tests {
     fn internal_details_stay_out_of_the_body() {
         let e = ApiError::Internal("secret path /etc/x".into());
         assert_eq!(StatusCode::from(&e), StatusCode::INTERNAL_SERVER_ERROR);
-        assert!(!e.body().to_string().contains("secret"));
+        assert!(!serde_json::to_string(&e.body()).unwrap().contains("secret"));
     }
 
     #[test]
@@ -150,6 +155,6 @@ mod tests {
             max_pixels: 40_000_000,
         });
         assert_eq!(StatusCode::from(&e), StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(e.kind(), "image_too_large");
+        assert_eq!(e.kind(), ErrorType::ImageTooLarge);
     }
 }

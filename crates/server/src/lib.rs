@@ -1,38 +1,38 @@
-//! SignBridge's HTTP and WebSocket server: the async shell around the synchronous hand
-//! pipeline (`signbridge_vision`) and sign recognition (`signbridge_signs`).
+//! SignBridge's HTTP and WebSocket server: the async shell around the synchronous
+//! [`signbridge_interpreter`] (frame -> hands -> letter -> sentence).
 //!
 //! # Layout
-//! - [`config`]: `ServeArgs` (flags and environment) -> validated `Config`.
-//! - [`engine`]: the models behind two traits, loaded and warmed up once; `stub` (feature
-//!   `test-support`, for tests only): a stand-in that needs no model files.
+//! - [`config`]: every setting, flag and environment variable -> validated `Config` (the
+//!   pipeline part is shared with the other subcommands).
+//! - [`models`]: the hand models, loaded and warmed up once.
 //! - [`workers`]: the fixed pool of inference threads behind a bounded queue (429 when full).
-//! - [`analysis`]: what a worker does with one frame (decode, hands, letter, timings).
-//! - [`recognition`]: the only contact with the signs crate (classifier, sentence).
-//! - [`sessions`]: per-client state, the session cap and idle expiry.
-//! - [`state`]: what all handlers share, and frame admission.
+//! - [`frames`]: the one path from an image's bytes to an answer: admission, then on a worker
+//!   decode and the interpreter; a session's interpreter travels with its frame.
+//! - [`sessions`]: whose sentence is whose, the session cap and idle expiry.
+//! - [`state`]: what all handlers share.
 //! - [`connections`]: accepting connections (header timeout, graceful drain).
 //! - [`routes`]: one file per endpoint group; [`ws`]: the WebSocket stream with frame skipping.
+//! - [`wire`]: every JSON type a client sees or sends (mirrors docs/api.md), and the
+//!   `error_type` vocabulary shared with the command line.
+//! - [`error`]: every client-visible error and its status code, in one place.
 //! - [`storage`]: learners' progress in SQLite, off the async runtime.
 //! - [`metrics`], [`memory`]: Prometheus metrics and process memory.
-//! - [`error`]: every client-visible error and its status code, in one place.
 //!
 //! [`run`] is `signbridge serve`; [`serve`] takes an injected listener, model loader and
 //! shutdown future, so tests run the whole server on 127.0.0.1:0.
 
-pub mod analysis;
 pub mod config;
 pub mod connections;
-pub mod engine;
 pub mod error;
+pub mod frames;
 pub mod memory;
 pub mod metrics;
-pub mod recognition;
+pub mod models;
 pub mod routes;
 pub mod sessions;
 pub mod state;
 pub mod storage;
-#[cfg(feature = "test-support")]
-pub mod stub;
+pub mod wire;
 pub mod workers;
 pub mod ws;
 
@@ -44,8 +44,8 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use config::{Config, ServeArgs};
-pub use engine::Models;
+pub use config::{Config, PipelineArgs, PipelineSettings, ServeArgs};
+pub use models::Models;
 pub use signbridge_vision::VisionError;
 
 use crate::memory::ProcessMemory;
@@ -85,7 +85,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let loader_config = config.clone();
         serve(
             config,
-            move || Models::load(&loader_config),
+            move || Models::load(&loader_config.pipeline),
             listener,
             shutdown_signal(),
         )

@@ -1,74 +1,82 @@
-//! Sessions: whose sentence is whose. A WebSocket connection is one session for its lifetime;
-//! HTTP clients name theirs with `X-Session-Id` or the `signbridge_session` cookie, and an HTTP
-//! session that sits idle longer than the TTL is forgotten. The number of live sessions is
-//! capped. Time is passed in (`now`), so expiry is tested without sleeping.
+//! Sessions: whose sentence is whose. A WebSocket connection is one session for its lifetime
+//! and keeps its own [`Interpreter`] (the registry only counts it). HTTP clients name theirs with
+//! `X-Session-Id` or the `signbridge_session` cookie; their interpreter lives here, between
+//! requests, and an HTTP session idle longer than the TTL is forgotten. The number of live
+//! sessions is capped. Time is passed in (`now`), so expiry is tested without sleeping.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use signbridge_interpreter::Interpreter;
 use signbridge_signs::Classifier;
 
 use crate::error::ApiError;
-use crate::recognition::Recognizer;
+use crate::wire::{SessionKind, SessionSummary};
 
 pub const SESSION_HEADER: &str = "x-session-id";
 pub const SESSION_COOKIE: &str = "signbridge_session";
 
-/// One client's state.
-pub struct Session {
-    pub recognizer: Recognizer,
-    /// Frames received (WebSocket) or analysed (HTTP) in this session.
-    pub frames: u64,
-    /// WebSocket frames replaced by a newer one before they were processed.
-    pub dropped: u64,
+/// An HTTP session's interpreter. Locked by one request at a time, for as long as its frame
+/// takes: the lock guard goes to the worker with the frame, so the session is released when
+/// the work is done even if the client has gone.
+pub type SharedInterpreter = Arc<tokio::sync::Mutex<Interpreter>>;
+
+/// What a session has done, for `/api/memory`; updated by whoever holds its interpreter.
+#[derive(Debug, Default)]
+pub struct Stats {
+    frames: AtomicU64,
+    dropped: AtomicU64,
+    words: AtomicUsize,
 }
 
-impl Session {
-    fn new(classifier: Arc<Classifier>) -> Session {
-        Session {
-            recognizer: Recognizer::new(classifier),
-            frames: 0,
-            dropped: 0,
-        }
+impl Stats {
+    /// A frame received (WebSocket) or uploaded (HTTP).
+    pub fn frame(&self) {
+        self.frames.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A WebSocket frame replaced by a newer one before it was read.
+    pub fn dropped(&self) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn set_words(&self, interpreter: &Interpreter) {
+        self.words
+            .store(interpreter.word_count(), Ordering::Relaxed);
     }
 }
 
-/// A shared handle to one session's state.
-pub type SessionRef = Arc<Mutex<Session>>;
-
-/// Locks a session; a poisoned lock (a panic while it was held) still yields the state, which
-/// holds no invariants a panic could break beyond a half-built sentence.
-pub fn lock(session: &SessionRef) -> MutexGuard<'_, Session> {
-    session
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Http,
+/// Who holds a session's interpreter.
+enum Holder {
+    /// The registry, between requests.
+    Http(SharedInterpreter),
+    /// The connection's own task.
     Ws,
 }
 
 struct Entry {
-    kind: Kind,
-    state: SessionRef,
+    holder: Holder,
+    stats: Arc<Stats>,
     created: Instant,
     last_seen: Instant,
 }
 
-/// What `/api/memory` shows of a session (never its id, which is a bearer secret).
-#[derive(Clone, Debug, Serialize)]
-pub struct Summary {
-    pub kind: Kind,
-    pub age_secs: f64,
-    pub idle_secs: f64,
-    pub frames: u64,
-    pub dropped: u64,
-    pub words: usize,
+impl Entry {
+    fn kind(&self) -> SessionKind {
+        match self.holder {
+            Holder::Http(_) => SessionKind::Http,
+            Holder::Ws => SessionKind::Ws,
+        }
+    }
+}
+
+/// An HTTP session found or created for a request.
+pub struct HttpSession {
+    pub id: String,
+    pub interpreter: SharedInterpreter,
+    pub stats: Arc<Stats>,
 }
 
 pub struct Sessions {
@@ -94,55 +102,72 @@ impl Sessions {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// A fresh interpreter with the server's classifier.
+    pub fn interpreter(&self) -> Interpreter {
+        Interpreter::new(self.classifier.clone())
+    }
+
     /// The HTTP session named `id`, created if unknown or expired; `None` creates one with a
-    /// fresh id. Returns the id (for the cookie) and the state.
-    pub fn http(&self, id: Option<&str>, now: Instant) -> Result<(String, SessionRef), ApiError> {
+    /// fresh id.
+    pub fn http(&self, id: Option<&str>, now: Instant) -> Result<HttpSession, ApiError> {
         let mut entries = self.entries();
         if let Some(id) = id {
-            if let Some(e) = entries.get_mut(id).filter(|e| e.kind == Kind::Http) {
-                if now.saturating_duration_since(e.last_seen) <= self.ttl {
-                    e.last_seen = now;
-                    return Ok((id.to_string(), e.state.clone()));
+            if let Some(e) = entries.get_mut(id) {
+                if let Holder::Http(interpreter) = &e.holder {
+                    if now.saturating_duration_since(e.last_seen) <= self.ttl {
+                        e.last_seen = now;
+                        return Ok(HttpSession {
+                            id: id.to_string(),
+                            interpreter: interpreter.clone(),
+                            stats: e.stats.clone(),
+                        });
+                    }
                 }
             }
         }
         let id = id.map_or_else(new_id, str::to_string);
         entries.remove(&id);
-        self.insert(&mut entries, id, Kind::Http, now)
+        let interpreter = Arc::new(tokio::sync::Mutex::new(self.interpreter()));
+        let stats = self.insert(&mut entries, &id, Holder::Http(interpreter.clone()), now)?;
+        Ok(HttpSession {
+            id,
+            interpreter,
+            stats,
+        })
     }
 
     /// Registers a WebSocket session; it lives until the guard is dropped.
     pub fn open_ws(self: &Arc<Self>, now: Instant) -> Result<WsSession, ApiError> {
-        let mut entries = self.entries();
-        let (id, state) = self.insert(&mut entries, new_id(), Kind::Ws, now)?;
+        let id = new_id();
+        let stats = self.insert(&mut self.entries(), &id, Holder::Ws, now)?;
         Ok(WsSession {
             sessions: self.clone(),
             id,
-            state,
+            stats,
         })
     }
 
     fn insert(
         &self,
         entries: &mut HashMap<String, Entry>,
-        id: String,
-        kind: Kind,
+        id: &str,
+        holder: Holder,
         now: Instant,
-    ) -> Result<(String, SessionRef), ApiError> {
+    ) -> Result<Arc<Stats>, ApiError> {
         if entries.len() >= self.max {
             return Err(ApiError::TooManySessions);
         }
-        let state = Arc::new(Mutex::new(Session::new(self.classifier.clone())));
+        let stats = Arc::new(Stats::default());
         entries.insert(
-            id.clone(),
+            id.to_string(),
             Entry {
-                kind,
-                state: state.clone(),
+                holder,
+                stats: stats.clone(),
                 created: now,
                 last_seen: now,
             },
         );
-        Ok((id, state))
+        Ok(stats)
     }
 
     /// Forgets HTTP sessions idle for longer than the TTL; returns how many.
@@ -150,7 +175,7 @@ impl Sessions {
         let mut entries = self.entries();
         let before = entries.len();
         entries.retain(|_, e| {
-            e.kind == Kind::Ws || now.saturating_duration_since(e.last_seen) <= self.ttl
+            e.kind() == SessionKind::Ws || now.saturating_duration_since(e.last_seen) <= self.ttl
         });
         before - entries.len()
     }
@@ -158,28 +183,23 @@ impl Sessions {
     /// Live (WebSocket, HTTP) sessions.
     pub fn counts(&self) -> (usize, usize) {
         let entries = self.entries();
-        let ws = entries.values().filter(|e| e.kind == Kind::Ws).count();
+        let ws = entries
+            .values()
+            .filter(|e| e.kind() == SessionKind::Ws)
+            .count();
         (ws, entries.len() - ws)
     }
 
-    pub fn summaries(&self, now: Instant) -> Vec<Summary> {
-        let states: Vec<(Kind, Instant, Instant, SessionRef)> = self
-            .entries()
+    pub fn summaries(&self, now: Instant) -> Vec<SessionSummary> {
+        self.entries()
             .values()
-            .map(|e| (e.kind, e.created, e.last_seen, e.state.clone()))
-            .collect();
-        states
-            .into_iter()
-            .map(|(kind, created, last_seen, state)| {
-                let s = lock(&state);
-                Summary {
-                    kind,
-                    age_secs: now.saturating_duration_since(created).as_secs_f64(),
-                    idle_secs: now.saturating_duration_since(last_seen).as_secs_f64(),
-                    frames: s.frames,
-                    dropped: s.dropped,
-                    words: s.recognizer.word_count(),
-                }
+            .map(|e| SessionSummary {
+                kind: e.kind(),
+                age_secs: now.saturating_duration_since(e.created).as_secs_f64(),
+                idle_secs: now.saturating_duration_since(e.last_seen).as_secs_f64(),
+                frames: e.stats.frames.load(Ordering::Relaxed),
+                dropped: e.stats.dropped.load(Ordering::Relaxed),
+                words: e.stats.words.load(Ordering::Relaxed),
             })
             .collect()
     }
@@ -203,7 +223,7 @@ impl Sessions {
 pub struct WsSession {
     sessions: Arc<Sessions>,
     id: String,
-    pub state: SessionRef,
+    pub stats: Arc<Stats>,
 }
 
 impl WsSession {
@@ -250,20 +270,20 @@ mod tests {
     }
 
     #[test]
-    fn same_id_gets_the_same_state_until_it_expires() {
+    fn same_id_gets_the_same_interpreter_until_it_expires() {
         let s = sessions(10, Duration::from_secs(60));
         let t0 = Instant::now();
-        let (id, a) = s.http(None, t0).unwrap();
-        let (_, b) = s.http(Some(&id), t0 + Duration::from_secs(59)).unwrap();
-        assert!(Arc::ptr_eq(&a, &b));
+        let a = s.http(None, t0).unwrap();
+        let b = s.http(Some(&a.id), t0 + Duration::from_secs(59)).unwrap();
+        assert!(Arc::ptr_eq(&a.interpreter, &b.interpreter));
         assert_eq!(
             s.expire(t0 + Duration::from_secs(100)),
             0,
             "touched at 59 s, so alive at 100 s"
         );
         assert_eq!(s.expire(t0 + Duration::from_secs(120)), 1);
-        let (_, c) = s.http(Some(&id), t0 + Duration::from_secs(121)).unwrap();
-        assert!(!Arc::ptr_eq(&a, &c));
+        let c = s.http(Some(&a.id), t0 + Duration::from_secs(121)).unwrap();
+        assert!(!Arc::ptr_eq(&a.interpreter, &c.interpreter));
     }
 
     #[test]
@@ -285,6 +305,22 @@ mod tests {
         let now = Instant::now();
         let _ws = s.open_ws(now).unwrap();
         assert_eq!(s.expire(now + Duration::from_secs(10)), 0);
+    }
+
+    #[test]
+    fn summaries_show_what_the_holder_counted() {
+        let s = Arc::new(sessions(4, Duration::from_secs(60)));
+        let now = Instant::now();
+        let ws = s.open_ws(now).unwrap();
+        ws.stats.frame();
+        ws.stats.frame();
+        ws.stats.dropped();
+        let summary = s.summaries(now);
+        assert_eq!(summary.len(), 1);
+        assert_eq!(
+            (summary[0].kind, summary[0].frames, summary[0].dropped),
+            (SessionKind::Ws, 2, 1)
+        );
     }
 
     #[test]

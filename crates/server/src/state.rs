@@ -4,17 +4,15 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use signbridge_vision::ImageLimits;
 use tokio::sync::watch;
 
 use signbridge_signs::Classifier;
 
-use crate::analysis::{analyse, Analysis, Recognise};
 use crate::config::Config;
-use crate::engine::{HandTracking, Models};
 use crate::error::ApiError;
-use crate::metrics::{Metrics, Source};
-use crate::sessions::{SessionRef, Sessions};
+use crate::metrics::Metrics;
+use crate::models::Models;
+use crate::sessions::Sessions;
 use crate::storage::Storage;
 use crate::workers::Workers;
 
@@ -22,7 +20,6 @@ pub type AppState = Arc<State>;
 
 pub struct State {
     pub config: Config,
-    pub image_limits: ImageLimits,
     /// Set once, when the models are loaded and warmed up.
     pub models: OnceLock<Models>,
     pub workers: Workers,
@@ -38,9 +35,6 @@ pub struct State {
     pub shutdown: watch::Receiver<bool>,
 }
 
-/// A video-mode tracker shared between a WebSocket session and the worker running its frame.
-pub type SharedTracker = Arc<std::sync::Mutex<Box<dyn HandTracking>>>;
-
 impl State {
     pub fn new(
         config: Config,
@@ -48,11 +42,6 @@ impl State {
         storage: Storage,
         shutdown: watch::Receiver<bool>,
     ) -> State {
-        let image_limits = ImageLimits {
-            max_long_side: config.max_long_side,
-            max_short_side: config.max_short_side,
-            max_pixels: config.max_image_pixels,
-        };
         let classifier = Arc::new(Classifier::default_model());
         State {
             sessions: Arc::new(Sessions::new(
@@ -61,7 +50,6 @@ impl State {
                 classifier.clone(),
             )),
             classifier,
-            image_limits,
             config,
             models: OnceLock::new(),
             workers,
@@ -81,73 +69,4 @@ impl State {
     pub fn clock_ms(&self) -> u64 {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
-
-    /// Runs one frame through the pipeline on the worker pool: image mode when `tracker` is
-    /// `None`; `session`: the session whose sentence the frame feeds. Refused at once with
-    /// `Overloaded` when the queue is full.
-    pub async fn analyse(
-        &self,
-        bytes: Vec<u8>,
-        tracker: Option<SharedTracker>,
-        session: Option<SessionRef>,
-        source: Source,
-    ) -> Result<Analysis, ApiError> {
-        let job = self.submit(bytes, tracker, session)?;
-        self.finish(job, source).await
-    }
-
-    /// Admission: queues the frame or refuses it at once. (Failures are counted where they
-    /// are answered: the HTTP failure layer, or the WebSocket session.)
-    pub fn submit(
-        &self,
-        bytes: Vec<u8>,
-        tracker: Option<SharedTracker>,
-        session: Option<SessionRef>,
-    ) -> Result<FrameJob, ApiError> {
-        let recognise = match session {
-            // The frame's time is its arrival, not when a worker gets to it.
-            Some(session) => Recognise::Session(session, self.clock_ms()),
-            None => Recognise::Classify(self.classifier.clone()),
-        };
-        self.models().and_then(|models| {
-            let models = models.clone();
-            let limits = self.image_limits.clone();
-            let queued_at = Instant::now();
-            self.workers
-                .try_run(move || match tracker {
-                    Some(tracker) => {
-                        let mut guard = tracker
-                            .lock()
-                            .unwrap_or_else(|poisoned| poisoned.into_inner());
-                        analyse(
-                            &models,
-                            Some(guard.as_mut()),
-                            &recognise,
-                            &bytes,
-                            &limits,
-                            queued_at,
-                        )
-                    }
-                    None => analyse(&models, None, &recognise, &bytes, &limits, queued_at),
-                })
-                .map_err(|_| ApiError::Overloaded)
-        })
-    }
-
-    /// Waits for a queued frame's result and records it.
-    pub async fn finish(&self, job: FrameJob, source: Source) -> Result<Analysis, ApiError> {
-        let result = match job.await {
-            Ok(Ok(analysis)) => Ok(analysis),
-            Ok(Err(e)) => Err(ApiError::from(e)),
-            Err(_) => Err(ApiError::Internal("the inference job failed".into())),
-        };
-        if let Ok(analysis) = &result {
-            self.metrics.observe_frame(source, &analysis.times);
-        }
-        result
-    }
 }
-
-/// A frame queued on the worker pool.
-pub type FrameJob =
-    tokio::sync::oneshot::Receiver<Result<Analysis, signbridge_vision::VisionError>>;

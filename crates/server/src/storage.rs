@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
+
+use crate::wire::{LetterProgress, ProgressBody};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS attempts (
@@ -53,26 +54,6 @@ pub struct Attempt {
     pub score: f32,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct LetterProgress {
-    pub attempts: u64,
-    pub correct: u64,
-    pub streak: u64,
-    pub best_streak: u64,
-    /// Unix seconds of the last attempt.
-    pub last_practised: Option<i64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Progress {
-    pub profile: String,
-    pub letters: BTreeMap<String, LetterProgress>,
-    pub total_attempts: u64,
-    pub total_correct: u64,
-    /// total_correct / total_attempts; 0 before the first attempt.
-    pub accuracy: f64,
-}
-
 /// The progress database, shared by all requests.
 #[derive(Clone)]
 pub struct Storage {
@@ -96,13 +77,13 @@ impl Storage {
         self.conn.is_ok()
     }
 
-    pub async fn progress(&self, profile: String) -> Result<Progress, StorageError> {
+    pub async fn progress(&self, profile: String) -> Result<ProgressBody, StorageError> {
         self.blocking(move |conn| read_progress(conn, &profile))
             .await
     }
 
     /// Records the attempt and returns the profile's progress after it.
-    pub async fn record(&self, attempt: Attempt) -> Result<Progress, StorageError> {
+    pub async fn record(&self, attempt: Attempt) -> Result<ProgressBody, StorageError> {
         self.blocking(move |conn| {
             let tx = conn.transaction()?;
             write_attempt(&tx, &attempt, unix_now())?;
@@ -168,7 +149,7 @@ fn write_attempt(conn: &Connection, a: &Attempt, now: i64) -> Result<(), Storage
     Ok(())
 }
 
-fn read_progress(conn: &Connection, profile: &str) -> Result<Progress, StorageError> {
+fn read_progress(conn: &Connection, profile: &str) -> Result<ProgressBody, StorageError> {
     let mut stmt = conn.prepare_cached(
         "SELECT letter, attempts, correct, streak, best_streak, last_practised
          FROM letter_progress WHERE profile = ?1 ORDER BY letter",
@@ -193,7 +174,7 @@ fn read_progress(conn: &Connection, profile: &str) -> Result<Progress, StorageEr
     } else {
         total_correct as f64 / total_attempts as f64
     };
-    Ok(Progress {
+    Ok(ProgressBody {
         profile: profile.to_string(),
         letters,
         total_attempts,

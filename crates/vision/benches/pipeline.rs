@@ -42,8 +42,11 @@ fn test_jpeg() -> (Vec<u8>, image::RgbImage) {
 }
 
 fn stages(c: &mut Criterion) {
-    let pipeline =
-        HandPipeline::load(&ModelStore::at(None), PipelineConfig::default()).expect("models");
+    let pipeline = HandPipeline::load(
+        &ModelStore::at(std::env::var_os("SIGNBRIDGE_MODELS").map(Into::into)),
+        PipelineConfig::default(),
+    )
+    .expect("models");
     let (jpeg, big) = test_jpeg();
     let limits = ImageLimits::default();
     let small = ImageLimits {
@@ -60,7 +63,7 @@ fn stages(c: &mut Criterion) {
     group.bench_function("resize_640x480_to_320x240", |b| {
         b.iter(|| Frame::from_rgb(big.clone(), &small).unwrap())
     });
-    let store = ModelStore::at(None);
+    let store = ModelStore::at(std::env::var_os("SIGNBRIDGE_MODELS").map(Into::into));
     let model = |name: &str| Arc::new(TractModel::from_tflite(store.read(name).unwrap()).unwrap());
     let palm = PalmDetector::new(model("palm_detection_full.tflite")).unwrap();
     let landmarks = LandmarkModel::new(model("hand_landmark_full.tflite")).unwrap();

@@ -14,7 +14,7 @@ fn hwm() -> String {
 }
 
 fn main() {
-    let store = ModelStore::at(None);
+    let store = ModelStore::at(std::env::var_os("SIGNBRIDGE_MODELS").map(Into::into));
     let mut keep = Vec::new();
     println!("start: {}", hwm());
     // The order HandPipeline::load uses.

@@ -34,18 +34,3 @@ pub enum VisionError {
         source: std::io::Error,
     },
 }
-
-impl VisionError {
-    /// A short machine-readable name for the kind of error, used in logs, JSON and metrics.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            VisionError::Decode(_) => "decode",
-            VisionError::UnsupportedFormat(_) => "unsupported_format",
-            VisionError::TooLarge { .. } => "too_large",
-            VisionError::Models(_) => "models",
-            VisionError::ModelFormat(_) => "model_format",
-            VisionError::Inference(_) => "inference",
-            VisionError::Io { .. } => "io",
-        }
-    }
-}

@@ -101,12 +101,10 @@ impl ModelStore {
         ModelStore { dir }
     }
 
-    /// `$SIGNBRIDGE_MODELS` if set, else `$XDG_CACHE_HOME/signbridge/models`, else
-    /// `~/.cache/signbridge/models`, else `./.signbridge-models`.
+    /// The conventional per-user cache: `$XDG_CACHE_HOME/signbridge/models`, else
+    /// `~/.cache/signbridge/models`, else `./.signbridge-models`. (Choosing another folder,
+    /// `--models-dir` or `SIGNBRIDGE_MODELS`, is the caller's business.)
     pub fn default_dir() -> PathBuf {
-        if let Some(dir) = std::env::var_os("SIGNBRIDGE_MODELS").filter(|d| !d.is_empty()) {
-            return PathBuf::from(dir);
-        }
         if let Some(cache) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
             return PathBuf::from(cache).join("signbridge/models");
         }

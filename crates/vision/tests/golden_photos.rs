@@ -6,7 +6,7 @@ mod common;
 
 use serde::Deserialize;
 use sha2::Digest;
-use signbridge_vision::{decode_image, ImageLimits, PipelineConfig};
+use signbridge_vision::{decode_image, ImageLimits};
 
 #[derive(Deserialize)]
 struct RefHand {
@@ -35,20 +35,30 @@ struct Score {
     worst: (String, f32),
 }
 
+/// Our hands for one reference photo.
+fn detect(data: &std::path::Path, reference: &RefImage) -> Vec<signbridge_vision::Hand> {
+    let bytes = std::fs::read(data.join(&reference.path)).expect("photo");
+    let frame = decode_image(&bytes, &ImageLimits::default()).expect("decodable photo");
+    assert_eq!(
+        (frame.original_width, frame.original_height),
+        (reference.width, reference.height)
+    );
+    common::default_pipeline()
+        .detect(&frame)
+        .expect("pipeline runs")
+        .hands
+}
+
 fn score_folder(name: &str, score: &mut Score) {
     let data = common::data_dir();
-    let pipeline = common::pipeline(PipelineConfig::default());
     let text = std::fs::read_to_string(data.join(format!("reference/{name}.jsonl")))
         .expect("reference file");
-    for line in text.lines() {
-        let reference: RefImage = serde_json::from_str(line).expect("reference line");
-        let bytes = std::fs::read(data.join(&reference.path)).expect("photo");
-        let frame = decode_image(&bytes, &ImageLimits::default()).expect("decodable photo");
-        assert_eq!(
-            (frame.original_width, frame.original_height),
-            (reference.width, reference.height)
-        );
-        let ours = pipeline.detect(&frame).expect("pipeline runs").hands;
+    let references: Vec<RefImage> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("reference line"))
+        .collect();
+    let ours_per_photo = common::par_map(&references, |reference| detect(&data, reference));
+    for (reference, ours) in references.iter().zip(ours_per_photo) {
         score.files += 1;
         score.ref_hands += reference.hands.len();
         score.extra += ours.len().saturating_sub(reference.hands.len());
@@ -148,10 +158,7 @@ fn two_hands_photo_has_both_hands_labelled_right() {
     let data = common::data_dir();
     let bytes = std::fs::read(data.join("images/two_hands/tfjs_hands.jpg")).unwrap();
     let frame = decode_image(&bytes, &ImageLimits::default()).unwrap();
-    let hands = common::pipeline(PipelineConfig::default())
-        .detect(&frame)
-        .unwrap()
-        .hands;
+    let hands = common::default_pipeline().detect(&frame).unwrap().hands;
     assert_eq!(hands.len(), 2);
     assert!(hands.iter().all(|h| h.handedness.as_str() == "Right"));
     // Results are in the original photo's pixels (720x382), even though the models saw less.
@@ -163,7 +170,7 @@ fn two_hands_photo_has_both_hands_labelled_right() {
 #[test]
 fn no_hand_is_found_in_photos_without_one() {
     let data = common::data_dir();
-    let pipeline = common::pipeline(PipelineConfig::default());
+    let pipeline = common::default_pipeline();
     for entry in std::fs::read_dir(data.join("images/negatives")).unwrap() {
         let path = entry.unwrap().path();
         let frame = decode_image(&std::fs::read(&path).unwrap(), &ImageLimits::default()).unwrap();

@@ -4,62 +4,84 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
+use signbridge_signs::SentenceConfig;
 
 use crate::state::AppState;
+use crate::wire::{ApiInfo, Features, HealthBody, Limits, SentenceRules};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthBody>) {
     let ready = state.models.get().is_some();
     let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let body = json!({
-        "status": if ready { "ok" } else { "loading" },
-        "models_loaded": ready,
-        "version": VERSION,
-    });
+    let body = HealthBody {
+        status: if ready { "ok" } else { "loading" },
+        models_loaded: ready,
+        version: VERSION,
+    };
     (status, Json(body))
 }
 
-pub async fn info(State(state): State<AppState>) -> Json<Value> {
+pub async fn info(State(state): State<AppState>) -> Json<ApiInfo> {
     let c = &state.config;
-    Json(json!({
-        "name": "SignBridge",
-        "version": VERSION,
-        "models_loaded": state.models.get().is_some(),
-        "languages": ["ASL"],
-        "limits": {
-            "max_body_bytes": c.max_body_bytes,
-            "ws_max_message_bytes": c.ws_max_message_bytes,
-            "max_image_pixels": c.max_image_pixels,
-            "max_long_side": c.max_long_side,
-            "max_short_side": c.max_short_side,
-            "max_hands": c.max_hands,
-            "max_sessions": c.max_sessions,
-            "session_ttl_secs": c.session_ttl.as_secs_f64(),
-            "ws_idle_secs": c.ws_idle.as_secs_f64(),
-            "request_timeout_secs": c.request_timeout.as_secs_f64(),
-            "workers": state.workers.threads(),
-            "queue_depth": state.workers.capacity(),
+    let rules = SentenceConfig::default();
+    Json(ApiInfo {
+        name: "SignBridge",
+        version: VERSION,
+        models_loaded: state.models.get().is_some(),
+        languages: ["ASL"],
+        limits: Limits {
+            max_body_bytes: c.max_body_bytes,
+            ws_max_message_bytes: c.ws_max_message_bytes,
+            max_image_pixels: c.pipeline.limits.max_pixels,
+            max_long_side: c.pipeline.limits.max_long_side,
+            max_short_side: c.pipeline.limits.max_short_side,
+            max_hands: c.pipeline.pipeline.max_hands,
+            max_sessions: c.max_sessions,
+            session_ttl_secs: c.session_ttl.as_secs_f64(),
+            ws_idle_secs: c.ws_idle.as_secs_f64(),
+            request_timeout_secs: c.request_timeout.as_secs_f64(),
+            workers: state.workers.threads(),
+            queue_depth: state.workers.capacity(),
         },
-        "features": {
-            "image_formats": ["jpeg", "png", "webp"],
-            "sessions": "X-Session-Id header or signbridge_session cookie; one per WebSocket",
-            "frame_skipping": "one frame in flight per WebSocket session; a newer frame replaces a waiting one",
-            "progress": state.storage.is_available(),
-            "text_to_sign": true,
+        features: Features {
+            image_formats: ["jpeg", "png", "webp"],
+            sessions: "X-Session-Id header or signbridge_session cookie; one per WebSocket",
+            frame_skipping:
+                "one frame in flight per WebSocket session; a newer frame replaces a waiting one",
+            progress: state.storage.is_available(),
+            text_to_sign: true,
         },
-        "endpoints": [
-            "GET /health", "GET /api", "POST /predict-image", "POST /predict-and-build",
-            "GET /sentence", "POST /sentence/space", "POST /sentence/backspace", "POST /sentence/clear",
+        sentence: SentenceRules {
+            hold_ms: rules.hold_ms,
+            idle_ms: rules.idle_ms,
+        },
+        endpoints: vec![
+            "GET /health",
+            "GET /api",
+            "POST /predict-image",
+            "POST /predict-and-build",
+            "GET /sentence",
+            "POST /sentence/space",
+            "POST /sentence/backspace",
+            "POST /sentence/clear",
             "POST /clear-sentence",
-            "POST /text-to-sign", "WS /ws/stream", "GET /api/memory", "GET /metrics",
-            "GET /api/progress", "POST /api/progress/attempt",
-            "GET /", "GET /learn", "GET /practice", "GET /progress", "GET /about", "GET /static/*",
+            "POST /text-to-sign",
+            "WS /ws/stream",
+            "GET /api/memory",
+            "GET /metrics",
+            "GET /api/progress",
+            "POST /api/progress/attempt",
+            "GET /",
+            "GET /learn",
+            "GET /practice",
+            "GET /progress",
+            "GET /about",
+            "GET /static/*",
         ],
-    }))
+    })
 }

@@ -15,7 +15,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, DefaultOnResponse, Tr
 use tracing::Level;
 
 use crate::error::ApiError;
-use crate::sessions::{valid_id, SessionRef, SESSION_COOKIE, SESSION_HEADER};
+use crate::sessions::{valid_id, SharedInterpreter, Stats, SESSION_COOKIE, SESSION_HEADER};
 use crate::state::AppState;
 
 mod health;
@@ -75,12 +75,8 @@ async fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
-async fn method_not_allowed(method: Method) -> Response {
-    let body = serde_json::json!({
-        "error": format!("method {method} not allowed here"),
-        "error_type": "method_not_allowed",
-    });
-    (axum::http::StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
+async fn method_not_allowed(method: Method) -> ApiError {
+    ApiError::MethodNotAllowed(method.to_string())
 }
 
 /// The per-request time limit: upload, queueing and inference together. A slow client cannot
@@ -96,14 +92,15 @@ async fn deadline(State(state): State<AppState>, request: Request, next: Next) -
 async fn count_failures(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     if let Some(kind) = response.extensions().get::<crate::error::ErrorKind>() {
-        state.metrics.failure(kind.0);
+        state.metrics.failure(kind.0.as_str());
     }
     response
 }
 
 /// The HTTP session a request belongs to: `X-Session-Id`, else the cookie, else a new one.
 pub struct HttpSession {
-    pub state: SessionRef,
+    pub interpreter: SharedInterpreter,
+    pub stats: std::sync::Arc<Stats>,
     /// Set when the client must be given the cookie.
     cookie: Option<HeaderValue>,
 }
@@ -121,24 +118,30 @@ impl HttpSession {
                         "X-Session-Id must be 8 to 128 characters of A-Z a-z 0-9 _ -".into(),
                     )
                 })?;
-            let (_, state) = app.sessions.http(Some(id), now)?;
+            let session = app.sessions.http(Some(id), now)?;
             return Ok(HttpSession {
-                state,
+                interpreter: session.interpreter,
+                stats: session.stats,
                 cookie: None,
             });
         }
         let from_cookie = cookie_value(headers, SESSION_COOKIE).filter(|id| valid_id(id));
-        let (id, state) = app.sessions.http(from_cookie.as_deref(), now)?;
-        let cookie = if from_cookie.as_deref() == Some(id.as_str()) {
+        let session = app.sessions.http(from_cookie.as_deref(), now)?;
+        let cookie = if from_cookie.as_deref() == Some(session.id.as_str()) {
             None
         } else {
             let max_age = app.sessions.ttl().as_secs().max(1);
             HeaderValue::from_str(&format!(
-                "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}"
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}",
+                session.id
             ))
             .ok()
         };
-        Ok(HttpSession { state, cookie })
+        Ok(HttpSession {
+            interpreter: session.interpreter,
+            stats: session.stats,
+            cookie,
+        })
     }
 
     /// Adds the session cookie to `response` when the client does not have it yet.

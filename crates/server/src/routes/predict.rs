@@ -7,15 +7,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
-use serde::Serialize;
 
 use super::HttpSession;
-use crate::analysis::PredictionBody;
 use crate::error::ApiError;
+use crate::frames::{job_failed, Mode};
 use crate::metrics::Source;
-use crate::recognition::SentenceState;
-use crate::sessions::lock;
 use crate::state::AppState;
+use crate::wire::{BuildBody, PredictionBody};
 
 /// The fields of an upload.
 struct Upload {
@@ -27,17 +25,8 @@ pub async fn predict_image(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<PredictionBody>, ApiError> {
     let upload = read_upload(multipart, state.config.max_body_bytes).await?;
-    let analysis = state.analyse(upload.file, None, None, Source::Http).await?;
-    Ok(Json(PredictionBody::from(&analysis)))
-}
-
-#[derive(Serialize)]
-pub struct BuildBody {
-    #[serde(flatten)]
-    prediction: PredictionBody,
-    #[serde(flatten)]
-    sentence: SentenceState,
-    committed: Option<String>,
+    let answer = state.read(upload.file).await?;
+    Ok(Json(PredictionBody::new(&answer.value, answer.timestamp)))
 }
 
 pub async fn predict_and_build(
@@ -47,19 +36,21 @@ pub async fn predict_and_build(
 ) -> Result<Response, ApiError> {
     let session = HttpSession::resolve(&state, &headers)?;
     let upload = read_upload(multipart, state.config.max_body_bytes).await?;
-    lock(&session.state).frames += 1;
-    let analysis = state
-        .analyse(upload.file, None, Some(session.state.clone()), Source::Http)
-        .await?;
-    let (committed, sentence) = analysis
-        .sentence
-        .clone()
-        .unwrap_or_else(|| (None, lock(&session.state).recognizer.state()));
-    let body = BuildBody {
-        prediction: PredictionBody::from(&analysis),
-        sentence,
-        committed,
-    };
+    session.stats.frame();
+    // One request of a session at a time: a second one waits here (within the request
+    // deadline) while the first one's frame is read.
+    let interpreter = session.interpreter.clone().lock_owned().await;
+    let job = state
+        .submit(interpreter, upload.file, Mode::Still)
+        .map_err(|(e, _interpreter)| e)?;
+    let (interpreter, answer) = state
+        .finish(job, Source::Http)
+        .await
+        .ok_or_else(job_failed)?;
+    session.stats.set_words(&interpreter);
+    drop(interpreter);
+    let answer = answer?;
+    let body = BuildBody::new(answer.value, answer.timestamp);
     Ok(session.respond(Json(body)))
 }
 

@@ -4,29 +4,16 @@
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::Json;
-use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::storage::{Attempt, Progress};
-
-#[derive(Deserialize)]
-pub struct ProfileQuery {
-    profile: String,
-}
-
-#[derive(Deserialize)]
-pub struct AttemptBody {
-    profile: String,
-    target: String,
-    correct: bool,
-    score: f32,
-}
+use crate::storage::Attempt;
+use crate::wire::{AttemptRequest, ProfileQuery, ProgressBody};
 
 pub async fn get_progress(
     State(state): State<AppState>,
     query: Result<Query<ProfileQuery>, QueryRejection>,
-) -> Result<Json<Progress>, ApiError> {
+) -> Result<Json<ProgressBody>, ApiError> {
     let Query(q) =
         query.map_err(|_| ApiError::BadRequest("missing query parameter `profile`".into()))?;
     let profile = check_profile(q.profile)?;
@@ -35,8 +22,8 @@ pub async fn get_progress(
 
 pub async fn record_attempt(
     State(state): State<AppState>,
-    body: Result<Json<AttemptBody>, JsonRejection>,
-) -> Result<Json<Progress>, ApiError> {
+    body: Result<Json<AttemptRequest>, JsonRejection>,
+) -> Result<Json<ProgressBody>, ApiError> {
     let Json(body) = body.map_err(|e| match e {
         JsonRejection::BytesRejection(b)
             if b.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
@@ -67,7 +54,7 @@ fn check_profile(profile: String) -> Result<String, ApiError> {
     }
 }
 
-fn check_attempt(body: AttemptBody) -> Result<Attempt, ApiError> {
+fn check_attempt(body: AttemptRequest) -> Result<Attempt, ApiError> {
     let profile = check_profile(body.profile)?;
     let letter = body.target.trim().to_ascii_uppercase();
     if !(letter.len() == 1 && letter.as_bytes()[0].is_ascii_uppercase()) {
@@ -88,8 +75,8 @@ fn check_attempt(body: AttemptBody) -> Result<Attempt, ApiError> {
 mod tests {
     use super::*;
 
-    fn body(target: &str, score: f32) -> AttemptBody {
-        AttemptBody {
+    fn body(target: &str, score: f32) -> AttemptRequest {
+        AttemptRequest {
             profile: "learner-01".into(),
             target: target.into(),
             correct: true,

@@ -5,51 +5,57 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
+use signbridge_interpreter::Edit;
 
 use super::HttpSession;
 use crate::error::ApiError;
-use crate::recognition::Recognizer;
-use crate::sessions::lock;
 use crate::state::AppState;
+use crate::wire::SentenceBody;
 
-fn edit(
+/// The session's sentence after `edit` (none: as it is).
+async fn edit(
     state: &AppState,
     headers: &HeaderMap,
-    op: impl FnOnce(&mut Recognizer),
+    edit: Option<Edit>,
 ) -> Result<Response, ApiError> {
     let session = HttpSession::resolve(state, headers)?;
     let sentence = {
-        let mut s = lock(&session.state);
-        op(&mut s.recognizer);
-        s.recognizer.state()
+        // Waits for a frame of this session that is being read.
+        let mut interpreter = session.interpreter.lock().await;
+        let sentence = match edit {
+            Some(e) => interpreter.edit(e),
+            None => interpreter.sentence(),
+        };
+        session.stats.set_words(&interpreter);
+        sentence
     };
-    Ok(session.respond(Json(sentence)))
+    Ok(session.respond(Json(SentenceBody::from(sentence))))
 }
 
 pub async fn get_sentence(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    edit(&state, &headers, |_| {})
+    edit(&state, &headers, None).await
 }
 
 pub async fn space(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    edit(&state, &headers, Recognizer::space)
+    edit(&state, &headers, Some(Edit::Space)).await
 }
 
 pub async fn backspace(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    edit(&state, &headers, Recognizer::backspace)
+    edit(&state, &headers, Some(Edit::Backspace)).await
 }
 
 pub async fn clear(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    edit(&state, &headers, Recognizer::clear)
+    edit(&state, &headers, Some(Edit::Clear)).await
 }

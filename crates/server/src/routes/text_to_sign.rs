@@ -4,33 +4,30 @@
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::{Form, Json};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use signbridge_signs::text_to_sign::fingerspell_with;
 
 use crate::error::ApiError;
-use crate::recognition::fingerspell;
 use crate::state::AppState;
+use crate::wire::{LetterBody, TextToSignBody, TextToSignRequest};
 
 /// Longest text spelled in one request (characters).
 const MAX_TEXT_CHARS: usize = 1000;
 
-#[derive(Deserialize)]
-pub struct TextField {
-    text: String,
-}
-
 pub async fn text_to_sign(
     State(state): State<AppState>,
     request: Request,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TextToSignBody>, ApiError> {
     let text = read_text(&state, request).await?;
     if text.chars().count() > MAX_TEXT_CHARS {
         return Err(ApiError::BadRequest(format!(
             "text over {MAX_TEXT_CHARS} characters"
         )));
     }
-    let letters = fingerspell(&state.classifier, &text);
-    Ok(Json(json!({ "text": text, "letters": letters })))
+    let letters = fingerspell_with(&state.classifier, &text)
+        .into_iter()
+        .map(LetterBody::from)
+        .collect();
+    Ok(Json(TextToSignBody { text, letters }))
 }
 
 async fn read_text(state: &AppState, request: Request) -> Result<String, ApiError> {
@@ -52,12 +49,12 @@ async fn read_text(state: &AppState, request: Request) -> Result<String, ApiErro
         }
         Err(missing())
     } else if content_type.starts_with("application/json") {
-        let Json(field) = Json::<TextField>::from_request(request, state)
+        let Json(field) = Json::<TextToSignRequest>::from_request(request, state)
             .await
             .map_err(|_| missing())?;
         Ok(field.text)
     } else {
-        let Form(field) = Form::<TextField>::from_request(request, state)
+        let Form(field) = Form::<TextToSignRequest>::from_request(request, state)
             .await
             .map_err(|_| missing())?;
         Ok(field.text)

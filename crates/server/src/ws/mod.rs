@@ -1,36 +1,40 @@
-//! `WS /ws/stream`: one session per connection, with its own hand tracker and sentence.
+//! `WS /ws/stream`: one session per connection, with its own [`Interpreter`] (hand tracker and
+//! sentence), owned by the connection's task: it goes to a worker with each frame and comes
+//! back with the answer.
 //!
-//! Frame skipping: at most one frame per session is being processed; a frame that arrives
+//! Frame skipping: at most one frame per session is being read; a frame that arrives
 //! meanwhile waits, and a newer one replaces it (the replaced frame is counted as dropped). A
-//! live stream thus always gets the newest frame analysed and never queues without bound.
+//! live stream thus always gets the newest frame read and never queues without bound.
+//! Sentence edits that arrive while a frame is away are applied, in order, when it returns.
 //! Bad messages get an error message and the connection stays usable.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
-use serde_json::Value;
+use signbridge_interpreter::{Edit, Interpreter, Outcome};
 
-use crate::analysis::{Analysis, PredictionBody, TimingsMs};
 use crate::error::ApiError;
+use crate::frames::{job_failed, Answer, Mode};
 use crate::metrics::Source;
-use crate::sessions::{lock, WsSession};
-use crate::state::{AppState, SharedTracker};
+use crate::sessions::WsSession;
+use crate::state::AppState;
+use crate::wire::{PredictionBody, PredictionMessage, ServerMessage, TimingsMs};
 
 mod protocol;
 
-use protocol::{
-    close, json_message, parse, pong, ParseOutcome, PredictionMessage, Request, SentenceMessage,
-};
+use protocol::{close, message, parse, ParseOutcome, Request};
 
 /// Close codes (RFC 6455).
 const GOING_AWAY: u16 = 1001;
 const TRY_AGAIN_LATER: u16 = 1013;
+
+/// Edits held while a frame is away; a client sending more than this meanwhile is refused.
+const MAX_HELD_EDITS: usize = 32;
 
 pub async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
     let max = state.config.ws_max_message_bytes;
@@ -45,8 +49,15 @@ struct Pending {
     number: u64,
 }
 
-/// The session's frame being processed, and its number.
-type InFlight = Pin<Box<dyn Future<Output = (u64, Result<Analysis, ApiError>)> + Send>>;
+/// What comes back from a worker: the interpreter and the frame's answer (`None`: both lost
+/// to a bug), with the frame's number.
+type Returned = (
+    u64,
+    Option<(Box<Interpreter>, Result<Answer<Outcome>, ApiError>)>,
+);
+
+/// The frame being read.
+type InFlight = Pin<Box<dyn Future<Output = Returned> + Send>>;
 
 async fn run(state: AppState, socket: WebSocket) {
     let (mut tx, mut rx) = socket.split();
@@ -60,11 +71,12 @@ async fn run(state: AppState, socket: WebSocket) {
     };
     tracing::debug!("websocket session opened");
     let mut stream = Stream {
+        interpreter: Some(Box::new(state.sessions.interpreter())),
         state: state.clone(),
         session,
-        tracker: None,
         in_flight: None,
         waiting: None,
+        held_edits: Vec::new(),
         received: 0,
         dropped: 0,
     };
@@ -88,15 +100,15 @@ async fn run(state: AppState, socket: WebSocket) {
                 match parse(message, state.config.max_body_bytes) {
                     Ok(None) => vec![],
                     Ok(Some(Request::Frame(bytes))) => stream.on_frame(bytes),
-                    Ok(Some(Request::Ping)) => vec![pong()],
-                    Ok(Some(command)) => vec![stream.command(command)],
+                    Ok(Some(Request::Edit(edit))) => stream.on_edit(edit),
+                    Ok(Some(Request::Ping)) => vec![protocol::message(&ServerMessage::Pong)],
                     Err(ParseOutcome::Close) => break,
                     Err(ParseOutcome::Bad(e)) => vec![error_message(&state, &e)],
                 }
             }
-            (number, result) = async {
+            returned = async {
                 stream.in_flight.as_mut().expect("guarded by the select condition; this is a bug").await
-            }, if stream.in_flight.is_some() => stream.on_result(number, result),
+            }, if stream.in_flight.is_some() => stream.on_return(returned),
             _ = tokio::time::sleep_until(idle_deadline) => {
                 let _ = tx.send(close(GOING_AWAY, "idle timeout")).await;
                 break;
@@ -122,129 +134,127 @@ async fn run(state: AppState, socket: WebSocket) {
     );
 }
 
-/// One connection's session state, as seen from its task.
+/// One connection's session, as seen from its task.
 struct Stream {
     state: AppState,
     session: WsSession,
-    /// Created on the first frame (the models may still be loading when the socket opens).
-    tracker: Option<SharedTracker>,
-    /// The frame being processed (at most one).
+    /// The session's interpreter between frames; `None` while it is away with `in_flight`.
+    interpreter: Option<Box<Interpreter>>,
+    /// The frame being read (at most one); it brings the interpreter back.
     in_flight: Option<InFlight>,
     /// The newest frame that arrived while one was in flight.
     waiting: Option<Pending>,
+    /// Edits that arrived while the interpreter was away, oldest first.
+    held_edits: Vec<Edit>,
     received: u64,
     dropped: u64,
 }
 
 impl Stream {
-    /// A new frame: processed at once if none is in flight, else it waits, replacing (and
+    /// A new frame: read at once if the interpreter is here, else it waits, replacing (and
     /// dropping) a frame already waiting.
     fn on_frame(&mut self, bytes: Vec<u8>) -> Vec<Message> {
         self.received += 1;
-        lock(&self.session.state).frames += 1;
+        self.session.stats.frame();
         let frame = Pending {
             bytes,
             number: self.received,
         };
-        if self.in_flight.is_some() {
-            if self.waiting.replace(frame).is_some() {
-                self.drop_frame();
+        match self.interpreter.take() {
+            Some(interpreter) => self.start(interpreter, frame),
+            None => {
+                if self.waiting.replace(frame).is_some() {
+                    self.dropped += 1;
+                    self.session.stats.dropped();
+                    self.state.metrics.frame_dropped();
+                }
+                vec![]
             }
-            return vec![];
         }
-        self.start(frame)
     }
 
-    /// The in-flight frame is done: its reply, then the waiting frame is started.
-    fn on_result(&mut self, number: u64, result: Result<Analysis, ApiError>) -> Vec<Message> {
+    /// Sends the interpreter to a worker with `frame`; keeps it and answers an error if the
+    /// frame cannot be queued.
+    fn start(&mut self, interpreter: Box<Interpreter>, frame: Pending) -> Vec<Message> {
+        match self.state.submit(interpreter, frame.bytes, Mode::Video) {
+            Ok(job) => {
+                let state = self.state.clone();
+                let number = frame.number;
+                self.in_flight = Some(Box::pin(async move {
+                    (number, state.finish(job, Source::Ws).await)
+                }));
+                vec![]
+            }
+            Err((e, interpreter)) => {
+                self.interpreter = Some(interpreter);
+                vec![error_message(&self.state, &e)]
+            }
+        }
+    }
+
+    /// The interpreter is back: the frame's answer, the edits held meanwhile, then the waiting
+    /// frame is started.
+    fn on_return(&mut self, (number, returned): Returned) -> Vec<Message> {
         self.in_flight = None;
-        let mut out = vec![match result {
-            Ok(analysis) => self.prediction(number, &analysis),
+        let (mut interpreter, answer) = returned.unwrap_or_else(|| {
+            tracing::error!("a websocket frame's job died; the session starts a new sentence");
+            (
+                Box::new(self.state.sessions.interpreter()),
+                Err(job_failed()),
+            )
+        });
+        let mut out = vec![match answer {
+            Ok(answer) => self.prediction(number, answer),
             Err(e) => error_message(&self.state, &e),
         }];
-        if let Some(frame) = self.waiting.take() {
-            out.extend(self.start(frame));
+        for edit in std::mem::take(&mut self.held_edits) {
+            out.push(sentence_message(interpreter.edit(edit)));
+        }
+        self.session.stats.set_words(&interpreter);
+        match self.waiting.take() {
+            Some(frame) => out.extend(self.start(interpreter, frame)),
+            None => self.interpreter = Some(interpreter),
         }
         out
     }
 
-    /// Starts a frame; an error reply if it cannot be queued.
-    fn start(&mut self, frame: Pending) -> Vec<Message> {
-        match self.submit(frame) {
-            Ok(job) => {
-                self.in_flight = Some(job);
+    fn on_edit(&mut self, edit: Edit) -> Vec<Message> {
+        match self.interpreter.as_mut() {
+            Some(interpreter) => {
+                let sentence = interpreter.edit(edit);
+                self.session.stats.set_words(interpreter);
+                vec![sentence_message(sentence)]
+            }
+            None if self.held_edits.len() < MAX_HELD_EDITS => {
+                self.held_edits.push(edit);
                 vec![]
             }
-            Err(e) => vec![error_message(&self.state, &e)],
+            None => vec![error_message(&self.state, &ApiError::Overloaded)],
         }
     }
 
-    /// Offers a frame to the worker pool (refused at once if the queue is full).
-    fn submit(&mut self, frame: Pending) -> Result<InFlight, ApiError> {
-        let models = self.state.models()?;
-        let tracker = self
-            .tracker
-            .get_or_insert_with(|| Arc::new(Mutex::new(models.hands.tracker())))
-            .clone();
-        let job =
-            self.state
-                .submit(frame.bytes, Some(tracker), Some(self.session.state.clone()))?;
-        let state = self.state.clone();
-        let number = frame.number;
-        Ok(Box::pin(async move {
-            (number, state.finish(job, Source::Ws).await)
-        }))
-    }
-
-    fn drop_frame(&mut self) {
-        self.dropped += 1;
-        lock(&self.session.state).dropped += 1;
-        self.state.metrics.frame_dropped();
-    }
-
-    fn command(&mut self, command: Request) -> Message {
-        let sentence = {
-            let mut s = lock(&self.session.state);
-            match command {
-                Request::Clear => s.recognizer.clear(),
-                Request::Space => s.recognizer.space(),
-                Request::Backspace => s.recognizer.backspace(),
-                Request::Frame(_) | Request::Ping => {}
-            }
-            s.recognizer.state()
-        };
-        json_message(&SentenceMessage {
-            kind: "sentence",
-            sentence,
-        })
-    }
-
-    fn prediction(&mut self, number: u64, analysis: &Analysis) -> Message {
-        let (committed, sentence) = analysis
-            .sentence
-            .clone()
-            .unwrap_or_else(|| (None, lock(&self.session.state).recognizer.state()));
-        json_message(&PredictionMessage {
-            kind: "prediction",
-            prediction: PredictionBody::from(analysis),
-            sentence,
-            committed,
+    fn prediction(&self, number: u64, answer: Answer<Outcome>) -> Message {
+        let outcome = answer.value;
+        message(&ServerMessage::Prediction(PredictionMessage {
+            prediction: PredictionBody::new(&outcome.reading, answer.timestamp),
+            sentence: outcome.sentence.into(),
+            committed: outcome.committed,
             frame: number,
             dropped: self.dropped,
-            timings_ms: TimingsMs::from(&analysis.times),
-        })
+            timings_ms: TimingsMs::from(&answer.times),
+        }))
     }
+}
+
+fn sentence_message(sentence: signbridge_signs::SentenceState) -> Message {
+    message(&ServerMessage::Sentence(sentence.into()))
 }
 
 /// An error reply, counted in the failure metrics.
 fn error_message(state: &crate::state::State, e: &ApiError) -> Message {
-    state.metrics.failure(e.kind());
+    state.metrics.failure(e.kind().as_str());
     if let ApiError::Internal(detail) = e {
         tracing::error!(detail = %detail, "websocket frame failed");
     }
-    let mut body = e.body();
-    if let Value::Object(map) = &mut body {
-        map.insert("type".into(), Value::from("error"));
-    }
-    Message::Text(Utf8Bytes::from(body.to_string()))
+    message(&ServerMessage::Error(e.body()))
 }

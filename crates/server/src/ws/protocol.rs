@@ -1,59 +1,36 @@
-//! The WebSocket messages: what a client may send (parsed and checked here, so that any
-//! malformed message becomes an error reply) and the bodies the server sends back.
+//! WebSocket transport: a client message (binary frame, or text as `wire::ClientMessage`) read
+//! and checked into a [`Request`], so that any malformed message becomes an error reply; and
+//! server messages (`wire::ServerMessage`) written as text.
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use base64::Engine as _;
-use serde::Serialize;
-use serde_json::Value;
+use signbridge_interpreter::Edit;
 
-use crate::analysis::{PredictionBody, TimingsMs};
 use crate::error::ApiError;
-use crate::recognition::SentenceState;
+use crate::wire::{ClientMessage, ServerMessage};
 
 /// What a client message asks for.
 #[derive(Debug, PartialEq)]
 pub enum Request {
+    /// An image to read.
     Frame(Vec<u8>),
-    Clear,
-    Space,
-    Backspace,
-    /// A keep-alive from a page whose camera is off: answered with `{"type":"pong"}`.
+    Edit(Edit),
+    /// A keep-alive from a page whose camera is off.
     Ping,
 }
 
-#[derive(Serialize)]
-pub struct PredictionMessage {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    #[serde(flatten)]
-    pub prediction: PredictionBody,
-    #[serde(flatten)]
-    pub sentence: SentenceState,
-    pub committed: Option<String>,
-    pub frame: u64,
-    pub dropped: u64,
-    pub timings_ms: TimingsMs,
+#[derive(Debug)]
+pub enum ParseOutcome {
+    Close,
+    Bad(ApiError),
 }
 
-#[derive(Serialize)]
-pub struct SentenceMessage {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    #[serde(flatten)]
-    pub sentence: SentenceState,
-}
-
-pub fn json_message(body: &impl Serialize) -> Message {
+pub fn message(body: &ServerMessage) -> Message {
     let text = serde_json::to_string(body).unwrap_or_else(|e| {
         tracing::error!(error = %e, "cannot serialise a websocket reply; this is a bug");
         r#"{"type":"error","error":"internal error","error_type":"internal"}"#.to_string()
     });
     Message::Text(Utf8Bytes::from(text))
-}
-
-/// The answer to a client's `{"type":"ping"}`.
-pub fn pong() -> Message {
-    Message::Text(Utf8Bytes::from_static(r#"{"type":"pong"}"#))
 }
 
 pub fn close(code: u16, reason: &'static str) -> Message {
@@ -63,23 +40,12 @@ pub fn close(code: u16, reason: &'static str) -> Message {
     }))
 }
 
-#[derive(Debug)]
-pub enum ParseOutcome {
-    Close,
-    Bad(ApiError),
-}
-
-/// Reads one client message. `Ok(None)`: nothing to answer (ping, pong).
+/// Reads one client message. `Ok(None)`: nothing to answer (protocol ping, pong).
 pub fn parse(message: Message, max_image: usize) -> Result<Option<Request>, ParseOutcome> {
-    let too_large = || {
-        ParseOutcome::Bad(ApiError::PayloadTooLarge(format!(
-            "frame over the limit of {max_image} bytes"
-        )))
-    };
     match message {
         Message::Binary(bytes) => {
             if bytes.len() > max_image {
-                return Err(too_large());
+                return Err(too_large(max_image));
             }
             Ok(Some(Request::Frame(bytes.to_vec())))
         }
@@ -89,50 +55,47 @@ pub fn parse(message: Message, max_image: usize) -> Result<Option<Request>, Pars
     }
 }
 
+fn too_large(max_image: usize) -> ParseOutcome {
+    ParseOutcome::Bad(ApiError::PayloadTooLarge(format!(
+        "frame over the limit of {max_image} bytes"
+    )))
+}
+
 fn parse_text(text: &str, max_image: usize) -> Result<Request, ParseOutcome> {
-    let bad = |m: &str| ParseOutcome::Bad(ApiError::BadRequest(m.to_string()));
-    let value: Value = serde_json::from_str(text).map_err(|_| bad("invalid JSON"))?;
-    let Value::Object(map) = value else {
-        return Err(bad("expected a JSON object with a \"type\""));
-    };
-    match map.get("type").and_then(Value::as_str) {
-        Some("frame") => {
-            let data = map
-                .get("data")
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad("a frame needs \"data\": a base64 image or data URL"))?;
+    let bad = |m: String| ParseOutcome::Bad(ApiError::BadRequest(m));
+    let message: ClientMessage = serde_json::from_str(text).map_err(|e| {
+        bad(format!(
+            "expected a JSON object with a \"type\" of frame, clear, space, backspace or ping ({e})"
+        ))
+    })?;
+    Ok(match message {
+        ClientMessage::Frame { data } => {
             // "data:image/jpeg;base64,...." or bare base64.
-            let payload = data.split_once(',').map_or(data, |(_, b64)| b64);
+            let payload = data.split_once(',').map_or(data.as_str(), |(_, b64)| b64);
             if payload.len() / 4 * 3 > max_image + 3 {
-                return Err(ParseOutcome::Bad(ApiError::PayloadTooLarge(format!(
-                    "frame over the limit of {max_image} bytes"
-                ))));
+                return Err(too_large(max_image));
             }
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(payload.trim())
-                .map_err(|e| bad(&format!("\"data\" is not valid base64: {e}")))?;
-            Ok(Request::Frame(bytes))
+                .map_err(|e| bad(format!("\"data\" is not valid base64: {e}")))?;
+            Request::Frame(bytes)
         }
-        Some("clear") => Ok(Request::Clear),
-        Some("space") => Ok(Request::Space),
-        Some("backspace") => Ok(Request::Backspace),
-        Some("ping") => Ok(Request::Ping),
-        Some(other) => Err(bad(&format!(
-            "unknown message type {other:?}; expected frame, clear, space, backspace or ping"
-        ))),
-        None => Err(bad("missing \"type\"")),
-    }
+        ClientMessage::Clear => Request::Edit(Edit::Clear),
+        ClientMessage::Space => Request::Edit(Edit::Space),
+        ClientMessage::Backspace => Request::Edit(Edit::Backspace),
+        ClientMessage::Ping => Request::Ping,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::ErrorType;
 
-    fn kind(r: Result<Request, ParseOutcome>) -> &'static str {
+    fn kind(r: Result<Request, ParseOutcome>) -> Option<ErrorType> {
         match r {
-            Err(ParseOutcome::Bad(e)) => e.kind(),
-            Err(ParseOutcome::Close) => "close",
-            Ok(_) => "ok",
+            Err(ParseOutcome::Bad(e)) => Some(e.kind()),
+            _ => None,
         }
     }
 
@@ -156,33 +119,32 @@ mod tests {
             r#"{"type":"frame","data":12345}"#,
             r#"{"type":"frame","data":"data:image/jpeg;base64,@@@@"}"#,
         ] {
-            assert_eq!(kind(parse_text(text, 100)), "bad_request", "{text}");
+            assert_eq!(
+                kind(parse_text(text, 100)),
+                Some(ErrorType::BadRequest),
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn oversized_frame_is_refused_before_decoding() {
         let text = format!(r#"{{"type":"frame","data":"{}"}}"#, "A".repeat(400));
-        assert_eq!(kind(parse_text(&text, 100)), "payload_too_large");
+        assert_eq!(
+            kind(parse_text(&text, 100)),
+            Some(ErrorType::PayloadTooLarge)
+        );
     }
 
     #[test]
     fn sentence_commands_are_recognised() {
-        assert_eq!(
-            parse_text(r#"{"type":"space"}"#, 1).ok(),
-            Some(Request::Space)
-        );
-        assert_eq!(
-            parse_text(r#"{"type":"clear"}"#, 1).ok(),
-            Some(Request::Clear)
-        );
-        assert_eq!(
-            parse_text(r#"{"type":"backspace"}"#, 1).ok(),
-            Some(Request::Backspace)
-        );
-        assert_eq!(
-            parse_text(r#"{"type":"ping"}"#, 1).ok(),
-            Some(Request::Ping)
-        );
+        for (text, request) in [
+            (r#"{"type":"space"}"#, Request::Edit(Edit::Space)),
+            (r#"{"type":"clear"}"#, Request::Edit(Edit::Clear)),
+            (r#"{"type":"backspace"}"#, Request::Edit(Edit::Backspace)),
+            (r#"{"type":"ping"}"#, Request::Ping),
+        ] {
+            assert_eq!(parse_text(text, 1).ok(), Some(request), "{text}");
+        }
     }
 }

@@ -103,6 +103,16 @@ pub fn letter_a() -> Vec<u8> {
     image("letters/A/A0.jpg")
 }
 
+/// A plain grey 224x224 JPEG: stub models "find" their hand in any image that decodes.
+pub fn plain_jpeg() -> Vec<u8> {
+    let grey = image::RgbImage::from_pixel(224, 224, image::Rgb([120, 120, 120]));
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode_image(&grey)
+        .expect("encode a JPEG in memory");
+    out
+}
+
 pub fn upload(bytes: Vec<u8>, file_name: &str, mime: &str) -> reqwest::multipart::Form {
     let part = reqwest::multipart::Part::bytes(bytes)
         .file_name(file_name.to_string())

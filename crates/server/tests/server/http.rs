@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use signbridge_server::Models;
 
-use crate::common::{letter_a, png_bomb_header, upload, TestServer};
+use crate::common::{plain_jpeg, png_bomb_header, upload, TestServer};
 
 async fn json(r: reqwest::Response) -> (StatusCode, Value) {
     let status = r.status();
@@ -37,7 +37,7 @@ async fn health_is_503_while_models_load_then_200() {
     assert_eq!(body["models_loaded"], false);
     let r = reqwest::Client::new()
         .post(s.url("/predict-image"))
-        .multipart(upload(letter_a(), "a.jpg", "image/jpeg"));
+        .multipart(upload(plain_jpeg(), "a.jpg", "image/jpeg"));
     let (status, body) = json(r.send().await.unwrap()).await;
     assert_eq!(
         (status, body["error_type"].as_str()),
@@ -61,6 +61,7 @@ async fn api_describes_limits_and_endpoints() {
     let (status, body) = json(reqwest::get(s.url("/api")).await.unwrap()).await;
     assert_eq!(status, 200);
     assert_eq!(body["limits"]["max_body_bytes"], 100000);
+    assert_eq!(body["sentence"]["hold_ms"], 600, "{body}");
     assert!(body["endpoints"]
         .as_array()
         .unwrap()
@@ -69,12 +70,14 @@ async fn api_describes_limits_and_endpoints() {
     s.stop().await.unwrap();
 }
 
+/// The stub models "find" a hand making A in any decodable image: this checks the answer's
+/// shape, not that a photo is read (`real_models.rs` reads real photos).
 #[tokio::test]
-async fn predict_image_reports_the_hand_and_letter() {
+async fn predict_image_answers_with_the_models_hand_and_the_classifiers_letter() {
     let s = TestServer::start(&[]).await.ready().await;
     let r = reqwest::Client::new()
         .post(s.url("/predict-image"))
-        .multipart(upload(letter_a(), "a.jpg", "image/jpeg"));
+        .multipart(upload(plain_jpeg(), "a.jpg", "image/jpeg"));
     let (status, body) = json(r.send().await.unwrap()).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["label"], "A", "{body}");
@@ -95,7 +98,7 @@ async fn predict_image_reports_the_hand_and_letter() {
 async fn bad_uploads_get_json_errors_and_the_server_keeps_serving() {
     let s = TestServer::start(&[]).await.ready().await;
     let client = reqwest::Client::new();
-    let jpeg = letter_a();
+    let jpeg = plain_jpeg();
     let mut oversize = jpeg.clone();
     oversize.resize(6 * 1024 * 1024, 0);
     let cases: Vec<(&str, reqwest::multipart::Form, StatusCode, &str)> = vec![
@@ -209,7 +212,7 @@ async fn overload_is_answered_429_at_once() {
     let client = reqwest::Client::new();
     let requests = (0..6).map(|_| {
         let r = client.post(s.url("/predict-image")).multipart(upload(
-            letter_a(),
+            plain_jpeg(),
             "a.jpg",
             "image/jpeg",
         ));
@@ -255,7 +258,7 @@ async fn slow_request_times_out_with_408() {
     .await;
     let r = reqwest::Client::new()
         .post(s.url("/predict-image"))
-        .multipart(upload(letter_a(), "a.jpg", "image/jpeg"));
+        .multipart(upload(plain_jpeg(), "a.jpg", "image/jpeg"));
     let (status, body) = json(r.send().await.unwrap()).await;
     assert_eq!(
         (status, body["error_type"].as_str()),
@@ -274,7 +277,7 @@ async fn sentences_are_per_session_by_header_and_cookie() {
         let r = client
             .post(s.url("/predict-and-build"))
             .header("X-Session-Id", a)
-            .multipart(upload(letter_a(), "a.jpg", "image/jpeg"));
+            .multipart(upload(plain_jpeg(), "a.jpg", "image/jpeg"));
         let (status, body) = json(r.send().await.unwrap()).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["label"], "A");
@@ -424,7 +427,7 @@ async fn metrics_and_memory_report_stages_sessions_and_rss() {
     let r = client
         .post(s.url("/predict-and-build"))
         .header("X-Session-Id", "metrics-test");
-    r.multipart(upload(letter_a(), "a.jpg", "image/jpeg"))
+    r.multipart(upload(plain_jpeg(), "a.jpg", "image/jpeg"))
         .send()
         .await
         .unwrap();
@@ -469,57 +472,22 @@ async fn unknown_paths_and_methods_get_json_errors() {
         (status, body["error_type"].as_str()),
         (StatusCode::NOT_FOUND, Some("not_found"))
     );
-    let (status, _) = json(reqwest::get(s.url("/predict-image")).await.unwrap()).await;
-    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
-    s.stop().await.unwrap();
-}
-
-#[tokio::test]
-async fn web_pages_are_served_from_the_embedded_folder() {
-    let s = TestServer::start(&[]).await.ready().await;
-    let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web");
-    for (path, file) in [
-        ("/", "index.html"),
-        ("/learn", "learn.html"),
-        ("/about", "about.html"),
-    ] {
-        let r = reqwest::get(s.url(path)).await.unwrap();
-        if web.join(file).exists() {
-            assert_eq!(r.status(), 200, "{path}");
-            assert!(r.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("text/html"));
-            assert_eq!(
-                r.bytes().await.unwrap(),
-                std::fs::read(web.join(file)).unwrap()
-            );
-        } else {
-            assert_eq!(r.status(), 404, "{path} without web/{file}");
-        }
-    }
-    for (path, mime) in [
-        ("static/js/api.js", "javascript"),
-        ("static/favicon.svg", "image/svg+xml"),
-    ] {
-        if web.join(path).exists() {
-            let r = reqwest::get(s.url(&format!("/{path}"))).await.unwrap();
-            assert_eq!(r.status(), 200, "{path}");
-            let content_type = r.headers()["content-type"].to_str().unwrap().to_string();
-            assert!(content_type.contains(mime), "{path}: {content_type}");
-            let etag = r.headers()["etag"].clone();
-            let again = reqwest::Client::new()
-                .get(s.url(&format!("/{path}")))
-                .header("if-none-match", etag);
-            assert_eq!(
-                again.send().await.unwrap().status(),
-                304,
-                "{path} revalidates"
-            );
-        }
-    }
-    let r = reqwest::get(s.url("/static/../Cargo.toml")).await.unwrap();
-    assert_eq!(r.status(), 404);
+    let (status, body) = json(reqwest::get(s.url("/predict-image")).await.unwrap()).await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed"))
+    );
+    // Counted like every other error answer.
+    let metrics = reqwest::get(s.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"signbridge_failures_total{kind="method_not_allowed"} 1"#),
+        "{metrics}"
+    );
     s.stop().await.unwrap();
 }
 
@@ -621,5 +589,60 @@ async fn a_client_that_trickles_its_headers_is_disconnected() {
         started.elapsed()
     );
     assert_alive(&s).await;
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_session_whose_request_timed_out_keeps_its_sentence_and_serves_the_next() {
+    let s = TestServer::start_with(&["--request-timeout-secs", "0.5"], || {
+        Ok(Models::stub("A", Duration::from_millis(150)))
+    })
+    .await
+    .ready()
+    .await;
+    let client = reqwest::Client::new();
+    let id = "session-timeouts-01";
+    let build = || {
+        client
+            .post(s.url("/predict-and-build"))
+            .header("X-Session-Id", id)
+            .multipart(upload(plain_jpeg(), "a.jpg", "image/jpeg"))
+            .send()
+    };
+    // Hold A until it is committed (each frame takes 150 ms: well within the deadline).
+    let mut word = String::new();
+    for _ in 0..20 {
+        let (status, body) = json(build().await.unwrap()).await;
+        assert_eq!(status, 200, "{body}");
+        if body["committed"].is_string() {
+            word = body["current_word"].as_str().unwrap().to_string();
+            break;
+        }
+    }
+    assert_eq!(word, "A");
+    // Four requests of the same session at once: each waits for the one before it, so the
+    // last ones run out of time (408) while their frames are still queued or read.
+    let statuses: Vec<StatusCode> = futures_util::future::join_all((0..4).map(|_| build()))
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status())
+        .collect();
+    assert!(statuses.contains(&StatusCode::OK), "{statuses:?}");
+    assert!(
+        statuses.contains(&StatusCode::REQUEST_TIMEOUT),
+        "{statuses:?}"
+    );
+    // The session is released by the worker and still holds its word.
+    let (status, body) = json(
+        client
+            .get(s.url("/sentence"))
+            .header("X-Session-Id", id)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["current_word"], "A", "{body}");
     s.stop().await.unwrap();
 }

@@ -11,14 +11,14 @@ use crate::common::{image, letter_a, upload, TestServer};
 
 async fn start_real() -> TestServer {
     let config = Config::from_flags(["--workers", "1"]).expect("flags");
-    TestServer::start_with(&["--workers", "1"], move || Models::load(&config))
+    TestServer::start_with(&["--workers", "1"], move || Models::load(&config.pipeline))
         .await
         .ready()
         .await
 }
 
 #[tokio::test]
-async fn real_models_find_the_hand_in_a_letter_photo_and_none_in_a_banana() {
+async fn real_models_read_a_from_a_photo_of_a_and_no_hand_in_a_banana() {
     let s = start_real().await;
     let client = reqwest::Client::new();
     let r =
@@ -28,7 +28,7 @@ async fn real_models_find_the_hand_in_a_letter_photo_and_none_in_a_banana() {
     let body: Value = r.send().await.unwrap().json().await.unwrap();
     assert_eq!(body["landmarks_detected"], true, "{body}");
     assert_eq!(body["hands"].as_array().unwrap().len(), 1, "{body}");
-    assert!(body["label"].is_string(), "{body}");
+    assert_eq!(body["label"], "A", "{body}");
     let wrist = &body["hands"][0]["landmarks"][0];
     assert!(
         (0.0..224.0).contains(&wrist[0].as_f64().unwrap()),
@@ -68,6 +68,7 @@ async fn real_models_find_the_hand_in_a_letter_photo_and_none_in_a_banana() {
             "{reply}"
         );
         assert_eq!(reply["landmarks_detected"], true, "{reply}");
+        assert_eq!(reply["label"], "A", "{reply}");
     }
     s.stop().await.unwrap();
 }

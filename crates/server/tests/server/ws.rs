@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use signbridge_server::Models;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::common::{letter_a, TestServer};
+use crate::common::{plain_jpeg, TestServer};
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -51,7 +51,7 @@ async fn send(ws: &mut Ws, msg: Message) {
 /// Sends the stub's letter A every 50 ms until the session commits it; returns that reply.
 async fn hold_a_until_committed(ws: &mut Ws) -> Value {
     for _ in 0..60 {
-        send(ws, frame_text(&letter_a())).await;
+        send(ws, frame_text(&plain_jpeg())).await;
         let reply = next_json(ws).await.unwrap();
         assert_eq!(reply["type"], "prediction", "{reply}");
         if reply["committed"].is_string() {
@@ -66,7 +66,7 @@ async fn hold_a_until_committed(ws: &mut Ws) -> Value {
 async fn frames_get_predictions_with_sentence_and_timings() {
     let s = TestServer::start(&[]).await.ready().await;
     let mut ws = connect(&s).await;
-    send(&mut ws, frame_text(&letter_a())).await;
+    send(&mut ws, frame_text(&plain_jpeg())).await;
     let reply = next_json(&mut ws).await.unwrap();
     assert_eq!(reply["type"], "prediction", "{reply}");
     assert_eq!(reply["label"], "A");
@@ -80,7 +80,7 @@ async fn frames_get_predictions_with_sentence_and_timings() {
         assert!(reply["timings_ms"][stage].is_number(), "{stage}: {reply}");
     }
     // A binary frame works too.
-    send(&mut ws, Message::binary(letter_a())).await;
+    send(&mut ws, Message::binary(plain_jpeg())).await;
     let reply = next_json(&mut ws).await.unwrap();
     assert_eq!(
         (reply["type"].as_str(), reply["frame"].as_u64()),
@@ -119,7 +119,7 @@ async fn two_sessions_keep_separate_sentences() {
 #[tokio::test]
 async fn malformed_messages_get_errors_and_the_connection_stays_usable() {
     let s = TestServer::start(&[]).await.ready().await;
-    let jpeg = letter_a();
+    let jpeg = plain_jpeg();
     let b64 = |b: &[u8]| {
         format!(
             "data:image/jpeg;base64,{}",
@@ -209,7 +209,7 @@ async fn a_newer_frame_replaces_a_waiting_one_and_is_counted_as_dropped() {
         .await;
     let mut ws = connect(&s).await;
     for _ in 0..5 {
-        send(&mut ws, Message::binary(letter_a())).await;
+        send(&mut ws, Message::binary(plain_jpeg())).await;
     }
     let first = next_json(&mut ws).await.unwrap();
     let last = next_json(&mut ws).await.unwrap();
@@ -255,7 +255,7 @@ async fn sessions_over_the_cap_get_an_error_then_a_close() {
         next_json(&mut second).await.is_none(),
         "then the server closes"
     );
-    send(&mut first, Message::binary(letter_a())).await;
+    send(&mut first, Message::binary(plain_jpeg())).await;
     assert_eq!(next_json(&mut first).await.unwrap()["type"], "prediction");
     s.stop().await.unwrap();
 }
@@ -297,7 +297,7 @@ async fn pings_keep_an_idle_session_and_its_sentence() {
 async fn shutdown_closes_open_websockets() {
     let s = TestServer::start(&[]).await.ready().await;
     let mut ws = connect(&s).await;
-    send(&mut ws, Message::binary(letter_a())).await;
+    send(&mut ws, Message::binary(plain_jpeg())).await;
     assert_eq!(next_json(&mut ws).await.unwrap()["type"], "prediction");
     let stopping = tokio::spawn(s.stop());
     assert!(
@@ -305,4 +305,77 @@ async fn shutdown_closes_open_websockets() {
         "the server closes the socket"
     );
     stopping.await.unwrap().expect("clean stop");
+}
+
+#[tokio::test]
+async fn an_edit_sent_while_a_frame_is_read_is_applied_after_it_in_order() {
+    let s = TestServer::start_with(&[], || Ok(Models::stub("A", Duration::from_millis(200))))
+        .await
+        .ready()
+        .await;
+    let mut ws = connect(&s).await;
+    let committed = hold_a_until_committed(&mut ws).await;
+    assert_eq!(committed["current_word"], "A");
+    // The frame goes to a worker with the session's interpreter; the space and the backspace
+    // arrive while it is away, and are answered after the frame, in the order sent.
+    send(&mut ws, Message::binary(plain_jpeg())).await;
+    send(&mut ws, Message::text(r#"{"type":"space"}"#)).await;
+    send(&mut ws, Message::text(r#"{"type":"backspace"}"#)).await;
+    let first = next_json(&mut ws).await.unwrap();
+    assert_eq!(first["type"], "prediction", "{first}");
+    let after_space = next_json(&mut ws).await.unwrap();
+    assert_eq!(
+        (after_space["type"].as_str(), &after_space["words"]),
+        (Some("sentence"), &json!(["A"])),
+        "{after_space}"
+    );
+    let after_backspace = next_json(&mut ws).await.unwrap();
+    assert_eq!(after_backspace["full_sentence"], "", "{after_backspace}");
+    s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_frame_refused_for_a_full_queue_leaves_the_sentence_intact() {
+    // One worker, one queue slot, a slow model: HTTP requests fill the pool.
+    let s = TestServer::start_with(&["--workers", "1", "--queue-depth", "1"], || {
+        Ok(Models::stub("A", Duration::from_millis(60)))
+    })
+    .await
+    .ready()
+    .await;
+    let mut ws = connect(&s).await;
+    hold_a_until_committed(&mut ws).await;
+    let client = reqwest::Client::new();
+    let mut refused = false;
+    for _ in 0..20 {
+        let busy: Vec<_> = (0..3)
+            .map(|_| {
+                let form = crate::common::upload(plain_jpeg(), "a.jpg", "image/jpeg");
+                tokio::spawn(client.post(s.url("/predict-image")).multipart(form).send())
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        send(&mut ws, Message::binary(plain_jpeg())).await;
+        let reply = next_json(&mut ws).await.unwrap();
+        for b in busy {
+            let _ = b.await;
+        }
+        if reply["type"] == "error" {
+            assert_eq!(reply["error_type"], "overloaded", "{reply}");
+            refused = true;
+            break;
+        }
+    }
+    assert!(
+        refused,
+        "a websocket frame was refused while the pool was full"
+    );
+    send(&mut ws, Message::text(r#"{"type":"space"}"#)).await;
+    let reply = next_json(&mut ws).await.unwrap();
+    assert_eq!(
+        reply["words"],
+        json!(["A"]),
+        "the sentence survived: {reply}"
+    );
+    s.stop().await.unwrap();
 }

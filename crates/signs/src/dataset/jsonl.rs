@@ -1,27 +1,41 @@
 //! Detector output in JSON Lines: `{"path","width","height","hands":[{"handedness","score",
 //! "landmarks":[[x,y,z]×21],"world_landmarks":…}]}` per image, as in `reference/*.jsonl` and
 //! `signbridge detect --json`. The label is the name of the folder holding the image.
+//!
+//! [`DetectionRecord`] is the one type of that line: `signbridge detect` and `signbridge train`
+//! write it, [`load_jsonl`] reads it.
 
 use super::Sample;
 use crate::error::{Result, SignsError};
 use crate::features::Hand;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-#[derive(Deserialize)]
-struct Record {
-    path: String,
-    /// Missing or `null` means no hand.
+/// One image's hands: a line of `signbridge detect --json` and of MediaPipe's reference files.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DetectionRecord {
+    pub path: String,
     #[serde(default)]
-    hands: Option<Vec<DetectedHand>>,
+    pub width: u32,
+    #[serde(default)]
+    pub height: u32,
+    /// Missing or `null` (in files we read) means no hand; we always write a list.
+    #[serde(default)]
+    pub hands: Option<Vec<DetectedHand>>,
 }
 
-#[derive(Deserialize)]
-struct DetectedHand {
+/// One hand of a [`DetectionRecord`]: image landmarks in pixels, world landmarks in metres.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DetectedHand {
+    /// MediaPipe's label, `"Left"` or `"Right"`.
     #[serde(default)]
-    score: f32,
-    landmarks: Vec<[f32; 3]>,
+    pub handedness: String,
+    #[serde(default)]
+    pub score: f32,
+    pub landmarks: Vec<[f32; 3]>,
+    #[serde(default)]
+    pub world_landmarks: Vec<[f32; 3]>,
 }
 
 /// What one JSONL file held.
@@ -60,7 +74,7 @@ pub fn load_jsonl(path: &Path, source: &str) -> Result<JsonlLoad> {
             line: i + 1,
             reason,
         };
-        let rec: Record = serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
+        let rec: DetectionRecord = serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
         let label =
             label_of(&rec.path).ok_or_else(|| bad(format!("no folder in {:?}", rec.path)))?;
         let best = rec

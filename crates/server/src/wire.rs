@@ -1,0 +1,614 @@
+//! The wire contract: every JSON value a client sends or sees, over HTTP, the WebSocket or the
+//! command line, as one Rust type each, in the order of `docs/api.md`. Handlers build these
+//! types and nothing else; a change here is a change of the API.
+//!
+//! - errors: [`ErrorType`] (the one vocabulary of `error_type`, for HTTP, WebSocket and CLI)
+//!   and [`ErrorBody`];
+//! - objects: [`HandBody`], [`PredictionBody`], [`SentenceBody`];
+//! - HTTP bodies: [`HealthBody`], [`ApiInfo`], [`BuildBody`], [`TextToSignBody`],
+//!   [`MemoryBody`], [`ProgressBody`], and the requests [`TextToSignRequest`],
+//!   [`AttemptRequest`], [`ProfileQuery`];
+//! - WebSocket: [`ClientMessage`] in, [`ServerMessage`] out;
+//! - command line: [`DetectLine`] (`detect --json`, read back by `signbridge train`),
+//!   [`ClassifyLine`], [`ErrorLine`].
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use signbridge_interpreter::{Outcome, Reading};
+use signbridge_signs::{SentenceState, SpelledLetter};
+use signbridge_vision::{Hand, VisionError};
+
+use crate::metrics::StageTimes;
+
+pub use signbridge_signs::dataset::jsonl::{DetectedHand, DetectionRecord as DetectLine};
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// What went wrong, as `error_type` names it everywhere (HTTP bodies, WebSocket error messages,
+/// `--json` error lines of the CLI, the failure counter of `/metrics`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorType {
+    BadRequest,
+    NotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    UnsupportedType,
+    UndecodableImage,
+    /// The image header declares more pixels than allowed.
+    ImageTooLarge,
+    /// The inference queue is full.
+    Overloaded,
+    TooManySessions,
+    ModelsNotReady,
+    Timeout,
+    /// The progress database.
+    StorageUnavailable,
+    /// A file named on the command line cannot be read (CLI only).
+    UnreadableFile,
+    Internal,
+}
+
+impl ErrorType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorType::BadRequest => "bad_request",
+            ErrorType::NotFound => "not_found",
+            ErrorType::MethodNotAllowed => "method_not_allowed",
+            ErrorType::PayloadTooLarge => "payload_too_large",
+            ErrorType::UnsupportedType => "unsupported_type",
+            ErrorType::UndecodableImage => "undecodable_image",
+            ErrorType::ImageTooLarge => "image_too_large",
+            ErrorType::Overloaded => "overloaded",
+            ErrorType::TooManySessions => "too_many_sessions",
+            ErrorType::ModelsNotReady => "models_not_ready",
+            ErrorType::Timeout => "timeout",
+            ErrorType::StorageUnavailable => "storage_unavailable",
+            ErrorType::UnreadableFile => "unreadable_file",
+            ErrorType::Internal => "internal",
+        }
+    }
+}
+
+impl From<&VisionError> for ErrorType {
+    fn from(e: &VisionError) -> ErrorType {
+        match e {
+            VisionError::Decode(_) => ErrorType::UndecodableImage,
+            VisionError::UnsupportedFormat(_) => ErrorType::UnsupportedType,
+            VisionError::TooLarge { .. } => ErrorType::ImageTooLarge,
+            VisionError::Io { .. } => ErrorType::UnreadableFile,
+            VisionError::Models(_) | VisionError::ModelFormat(_) | VisionError::Inference(_) => {
+                ErrorType::Internal
+            }
+        }
+    }
+}
+
+/// Every error answer: `{"error": message, "error_type": ...}`.
+#[derive(Clone, Debug, Serialize)]
+pub struct ErrorBody {
+    pub error: String,
+    pub error_type: ErrorType,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Objects
+
+/// A hand (docs/api.md, `hand`): x, y in pixels of the image as sent, z in the same units.
+#[derive(Clone, Debug, Serialize)]
+pub struct HandBody {
+    pub id: u32,
+    pub handedness: &'static str,
+    pub score: f32,
+    pub landmarks: [[f32; 3]; 21],
+    pub world_landmarks: [[f32; 3]; 21],
+}
+
+impl From<&Hand> for HandBody {
+    fn from(h: &Hand) -> HandBody {
+        HandBody {
+            id: h.id,
+            handedness: h.handedness.as_str(),
+            score: h.score,
+            landmarks: h.landmarks,
+            world_landmarks: h.world_landmarks,
+        }
+    }
+}
+
+/// What the classifier saw in one frame (docs/api.md, `prediction`).
+#[derive(Clone, Debug, Serialize)]
+pub struct PredictionBody {
+    /// `None` when no hand was found.
+    pub label: Option<String>,
+    pub confidence: f32,
+    pub top: Vec<(String, f32)>,
+    pub language: &'static str,
+    pub landmarks_detected: bool,
+    pub hands: Vec<HandBody>,
+    pub image_width: u32,
+    pub image_height: u32,
+    /// Unix seconds when the frame was read.
+    pub timestamp: f64,
+}
+
+impl PredictionBody {
+    pub fn new(reading: &Reading, timestamp: f64) -> PredictionBody {
+        let prediction = reading.prediction.as_ref();
+        PredictionBody {
+            label: prediction.map(|p| p.label.clone()),
+            confidence: prediction.map_or(0.0, |p| p.confidence),
+            top: prediction.map_or_else(Vec::new, |p| p.top.clone()),
+            language: "ASL",
+            landmarks_detected: !reading.hands.is_empty(),
+            hands: reading.hands.iter().map(HandBody::from).collect(),
+            image_width: reading.image_width,
+            image_height: reading.image_height,
+            timestamp,
+        }
+    }
+}
+
+/// A session's text (docs/api.md, `sentence`).
+#[derive(Clone, Debug, Serialize)]
+pub struct SentenceBody {
+    pub current_word: String,
+    pub words: Vec<String>,
+    pub full_sentence: String,
+    /// The label of the last frame's prediction; `None` when it had no hand.
+    pub last_prediction: Option<String>,
+}
+
+impl From<SentenceState> for SentenceBody {
+    fn from(s: SentenceState) -> SentenceBody {
+        SentenceBody {
+            current_word: s.current_word,
+            words: s.words,
+            full_sentence: s.full_sentence,
+            last_prediction: s.last_prediction,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+
+/// `GET /health`.
+#[derive(Clone, Debug, Serialize)]
+pub struct HealthBody {
+    /// `"ok"` or `"loading"`.
+    pub status: &'static str,
+    pub models_loaded: bool,
+    pub version: &'static str,
+}
+
+/// `GET /api`: what this server is and what it accepts.
+#[derive(Clone, Debug, Serialize)]
+pub struct ApiInfo {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub models_loaded: bool,
+    pub languages: [&'static str; 1],
+    pub limits: Limits,
+    pub features: Features,
+    /// How the sentence builder commits a sign (the practice page shows the hold).
+    pub sentence: SentenceRules,
+    pub endpoints: Vec<&'static str>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub ws_max_message_bytes: usize,
+    pub max_image_pixels: u64,
+    pub max_long_side: u32,
+    pub max_short_side: u32,
+    pub max_hands: usize,
+    pub max_sessions: usize,
+    pub session_ttl_secs: f64,
+    pub ws_idle_secs: f64,
+    pub request_timeout_secs: f64,
+    pub workers: usize,
+    pub queue_depth: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Features {
+    pub image_formats: [&'static str; 3],
+    pub sessions: &'static str,
+    pub frame_skipping: &'static str,
+    pub progress: bool,
+    pub text_to_sign: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SentenceRules {
+    /// How long a sign is held before it is committed.
+    pub hold_ms: u64,
+    /// How long without a hand ends the word.
+    pub idle_ms: u64,
+}
+
+/// `POST /predict-and-build`: the prediction and the sentence after it, in one object.
+#[derive(Clone, Debug, Serialize)]
+pub struct BuildBody {
+    #[serde(flatten)]
+    pub prediction: PredictionBody,
+    #[serde(flatten)]
+    pub sentence: SentenceBody,
+    /// What this frame committed: a letter, `"space"` or `"delete"`.
+    pub committed: Option<String>,
+}
+
+impl BuildBody {
+    pub fn new(outcome: Outcome, timestamp: f64) -> BuildBody {
+        BuildBody {
+            prediction: PredictionBody::new(&outcome.reading, timestamp),
+            sentence: outcome.sentence.into(),
+            committed: outcome.committed,
+        }
+    }
+}
+
+/// `POST /text-to-sign`'s one field, from a form (url-encoded or multipart) or JSON.
+#[derive(Clone, Debug, Deserialize)]
+pub struct TextToSignRequest {
+    pub text: String,
+}
+
+/// `POST /text-to-sign`.
+#[derive(Clone, Debug, Serialize)]
+pub struct TextToSignBody {
+    pub text: String,
+    pub letters: Vec<LetterBody>,
+}
+
+/// One step of a spelling: the handshape to draw (landmarks in 0..1, y down) and how to make it.
+#[derive(Clone, Debug, Serialize)]
+pub struct LetterBody {
+    /// The character of the text (upper-cased), `" "` for a word break.
+    #[serde(rename = "char")]
+    pub ch: char,
+    /// Which word of the text (0-based); a break has the next word's index.
+    pub word_index: usize,
+    /// The class whose handshape is shown (`"I"` for J, `"D"` for Z, `"space"` for a break).
+    pub label: String,
+    pub landmarks: [[f32; 3]; 21],
+    pub tip: String,
+    /// For J and Z: the movement to make.
+    pub motion: Option<String>,
+}
+
+impl From<SpelledLetter> for LetterBody {
+    fn from(l: SpelledLetter) -> LetterBody {
+        LetterBody {
+            ch: l.ch,
+            word_index: l.word_index,
+            label: l.label,
+            landmarks: l.landmarks,
+            tip: l.tip,
+            motion: l.motion,
+        }
+    }
+}
+
+/// `GET /api/memory`.
+#[derive(Clone, Debug, Serialize)]
+pub struct MemoryBody {
+    pub rss_bytes: Option<u64>,
+    pub peak_rss_bytes: Option<u64>,
+    /// Resident memory right after the models were loaded.
+    pub baseline_rss_bytes: Option<u64>,
+    pub sessions: usize,
+    /// Memory above the baseline shared out over the live sessions: an estimate.
+    pub rss_above_baseline_per_session_bytes: Option<u64>,
+    pub per_session: Vec<SessionSummary>,
+}
+
+/// What `/api/memory` shows of a session (never its id, which is a bearer secret).
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionSummary {
+    pub kind: SessionKind,
+    pub age_secs: f64,
+    pub idle_secs: f64,
+    pub frames: u64,
+    pub dropped: u64,
+    pub words: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionKind {
+    Http,
+    Ws,
+}
+
+/// `GET /api/progress?profile=ID`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ProfileQuery {
+    pub profile: String,
+}
+
+/// `POST /api/progress/attempt`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct AttemptRequest {
+    pub profile: String,
+    pub target: String,
+    pub correct: bool,
+    pub score: f32,
+}
+
+/// A profile's progress, the answer of both progress endpoints.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProgressBody {
+    pub profile: String,
+    pub letters: BTreeMap<String, LetterProgress>,
+    pub total_attempts: u64,
+    pub total_correct: u64,
+    /// total_correct / total_attempts; 0 before the first attempt.
+    pub accuracy: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LetterProgress {
+    pub attempts: u64,
+    pub correct: u64,
+    pub streak: u64,
+    pub best_streak: u64,
+    /// Unix seconds of the last attempt.
+    pub last_practised: Option<i64>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket
+
+/// A text message from the client (a binary message is a frame: the image's bytes).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum ClientMessage {
+    /// The original's frame: `data` is a base64 image or a `data:` URL.
+    Frame {
+        data: String,
+    },
+    Clear,
+    Space,
+    Backspace,
+    /// A keep-alive, answered with [`ServerMessage::Pong`].
+    Ping,
+}
+
+/// A message to the client: `{"type": ..., ...}`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum ServerMessage {
+    /// One frame's answer.
+    Prediction(PredictionMessage),
+    /// The sentence after an edit.
+    Sentence(SentenceBody),
+    Error(ErrorBody),
+    Pong,
+}
+
+/// The answer to one WebSocket frame.
+#[derive(Clone, Debug, Serialize)]
+pub struct PredictionMessage {
+    #[serde(flatten)]
+    pub prediction: PredictionBody,
+    #[serde(flatten)]
+    pub sentence: SentenceBody,
+    pub committed: Option<String>,
+    /// 1-based count of frames received on this connection.
+    pub frame: u64,
+    /// Frames skipped so far (replaced by a newer one before they were read).
+    pub dropped: u64,
+    pub timings_ms: TimingsMs,
+}
+
+/// Stage durations in milliseconds.
+#[derive(Clone, Debug, Serialize)]
+pub struct TimingsMs {
+    pub queue: f64,
+    /// Decoding and downscaling.
+    pub decode: f64,
+    pub palm: f64,
+    pub landmark: f64,
+    pub classify: f64,
+    pub total: f64,
+}
+
+impl From<&StageTimes> for TimingsMs {
+    fn from(t: &StageTimes) -> TimingsMs {
+        TimingsMs {
+            queue: ms(t.queue),
+            decode: ms(t.decode + t.resize),
+            palm: ms(t.palm),
+            landmark: ms(t.landmark),
+            classify: ms(t.classify),
+            total: ms(t.total),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command line (`--json`)
+
+/// `signbridge classify --json`: one line per image.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClassifyLine {
+    pub path: String,
+    pub label: Option<String>,
+    pub confidence: f32,
+    pub top: Vec<(String, f32)>,
+    pub hands: Vec<DetectedHand>,
+}
+
+/// A `--json` line for an image that could not be read.
+#[derive(Clone, Debug, Serialize)]
+pub struct ErrorLine {
+    pub path: String,
+    pub error: String,
+    pub error_type: ErrorType,
+}
+
+/// A hand as `detect --json` writes it: MediaPipe's reference format, rounded to what the
+/// landmarks can tell (0.01 px, 1e-5 m).
+pub fn detected_hand(h: &Hand) -> DetectedHand {
+    DetectedHand {
+        handedness: h.handedness.as_str().to_string(),
+        score: round(h.score, 1e4),
+        landmarks: h
+            .landmarks
+            .iter()
+            .map(|p| p.map(|v| round(v, 100.0)))
+            .collect(),
+        world_landmarks: h
+            .world_landmarks
+            .iter()
+            .map(|p| p.map(|v| round(v, 1e5)))
+            .collect(),
+    }
+}
+
+/// The `detect --json` line of one image.
+pub fn detect_line(path: String, width: u32, height: u32, hands: &[Hand]) -> DetectLine {
+    DetectLine {
+        path,
+        width,
+        height,
+        hands: Some(hands.iter().map(detected_hand).collect()),
+    }
+}
+
+fn round(v: f32, scale: f32) -> f32 {
+    let r = (v * scale).round() / scale;
+    if r == 0.0 {
+        0.0
+    } else {
+        r
+    }
+}
+
+/// Unix seconds now, for `timestamp` fields.
+pub fn unix_seconds() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Milliseconds with two decimals.
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e5).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn server_messages_are_tagged_with_their_type() {
+        let pong = serde_json::to_value(ServerMessage::Pong).unwrap();
+        assert_eq!(pong, json!({"type": "pong"}));
+        let error = serde_json::to_value(ServerMessage::Error(ErrorBody {
+            error: "bad".into(),
+            error_type: ErrorType::UndecodableImage,
+        }))
+        .unwrap();
+        assert_eq!(
+            error,
+            json!({"type": "error", "error": "bad", "error_type": "undecodable_image"})
+        );
+    }
+
+    #[test]
+    fn a_prediction_message_is_one_flat_object() {
+        let message = ServerMessage::Prediction(PredictionMessage {
+            prediction: PredictionBody {
+                label: Some("A".into()),
+                confidence: 0.5,
+                top: vec![("A".into(), 0.5)],
+                language: "ASL",
+                landmarks_detected: true,
+                hands: vec![],
+                image_width: 640,
+                image_height: 480,
+                timestamp: 1.0,
+            },
+            sentence: SentenceBody {
+                current_word: "A".into(),
+                words: vec![],
+                full_sentence: "A".into(),
+                last_prediction: Some("A".into()),
+            },
+            committed: Some("A".into()),
+            frame: 3,
+            dropped: 0,
+            timings_ms: TimingsMs {
+                queue: 0.0,
+                decode: 1.0,
+                palm: 0.0,
+                landmark: 2.0,
+                classify: 0.1,
+                total: 3.1,
+            },
+        });
+        let v = serde_json::to_value(message).unwrap();
+        assert_eq!(v["type"], "prediction");
+        assert_eq!(v["label"], "A");
+        assert_eq!(v["full_sentence"], "A");
+        assert_eq!(v["committed"], "A");
+        assert_eq!(v["frame"], 3);
+        assert_eq!(v["timings_ms"]["landmark"], 2.0);
+    }
+
+    #[test]
+    fn client_messages_parse_by_type_and_refuse_the_rest() {
+        let parse = |s: &str| serde_json::from_str::<ClientMessage>(s);
+        assert_eq!(parse(r#"{"type":"space"}"#).unwrap(), ClientMessage::Space);
+        assert_eq!(
+            parse(r#"{"type":"frame","data":"AAEC"}"#).unwrap(),
+            ClientMessage::Frame {
+                data: "AAEC".into()
+            }
+        );
+        for bad in [
+            r#"{"type":"bogus"}"#,
+            r#"{"type":"frame"}"#,
+            r#"{"type":"frame","data":1}"#,
+            r#"{"data":"x"}"#,
+            "[1]",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_cli_and_http_name_a_vision_error_alike() {
+        let e = VisionError::UnsupportedFormat("text".into());
+        assert_eq!(ErrorType::from(&e).as_str(), "unsupported_type");
+        let json = serde_json::to_value(ErrorType::from(&e)).unwrap();
+        assert_eq!(json, "unsupported_type");
+    }
+
+    #[test]
+    fn detect_lines_round_trip_through_the_training_reader_type() {
+        let hand = Hand {
+            id: 0,
+            handedness: signbridge_vision::Handedness::Left,
+            score: 0.987_654,
+            presence: 1.0,
+            landmarks: [[10.123_4, 20.0, -0.000_01]; 21],
+            world_landmarks: [[0.012_345_67, 0.0, 0.0]; 21],
+        };
+        let line = detect_line("a/B/1.jpg".into(), 224, 224, &[hand]);
+        let text = serde_json::to_string(&line).unwrap();
+        assert!(text.starts_with(r#"{"path":"a/B/1.jpg","width":224,"height":224,"hands":[{"handedness":"Left","score":0.9877,"#), "{text}");
+        let back: DetectLine = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, line);
+        let hands = back.hands.unwrap();
+        assert_eq!(hands[0].landmarks[0], [10.12, 20.0, 0.0]);
+    }
+}
