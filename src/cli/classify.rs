@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use signbridge_interpreter::read;
-use signbridge_server::wire::{detected_hand, ClassifyLine, ErrorLine, ErrorType};
+use signbridge_server::wire::{detected_hand, ClassifyLine};
 use signbridge_server::{PipelineArgs, PipelineSettings};
 use signbridge_signs::Classifier;
 
-use super::read_frame;
+use super::{read_frame, report_failure};
 
 #[derive(clap::Args)]
 pub struct ClassifyArgs {
@@ -53,17 +53,7 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
             }
             Err(e) => {
                 failures += 1;
-                if args.json {
-                    let line = ErrorLine {
-                        path: shown.to_string(),
-                        error: e.to_string(),
-                        error_type: ErrorType::from(&e),
-                    };
-                    writeln!(out, "{}", serde_json::to_string(&line)?)?;
-                } else {
-                    writeln!(out, "{shown}: error: {e}")?;
-                }
-                eprintln!("error: {shown}: {e}");
+                report_failure(&mut out, args.json, &shown, &e)?;
             }
         }
     }

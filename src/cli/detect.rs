@@ -5,10 +5,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use signbridge_server::wire::{detect_line, ErrorLine, ErrorType};
+use signbridge_server::wire::detect_line;
 use signbridge_server::{PipelineArgs, PipelineSettings};
 
-use super::read_frame;
+use super::{read_frame, report_failure};
 
 #[derive(clap::Args)]
 pub struct DetectArgs {
@@ -60,17 +60,7 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
             }
             Err(e) => {
                 failures += 1;
-                if args.json {
-                    let line = ErrorLine {
-                        path: shown.to_string(),
-                        error: e.to_string(),
-                        error_type: ErrorType::from(&e),
-                    };
-                    writeln!(out, "{}", serde_json::to_string(&line)?)?;
-                } else {
-                    writeln!(out, "{shown}: error: {e}")?;
-                }
-                eprintln!("error: {shown}: {e}");
+                report_failure(&mut out, args.json, &shown, &e)?;
             }
         }
     }

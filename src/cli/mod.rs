@@ -7,8 +7,10 @@ pub mod detect;
 pub mod train;
 pub mod transcribe;
 
+use std::io::Write;
 use std::path::Path;
 
+use signbridge_server::wire::{ErrorLine, ErrorType};
 use signbridge_vision::{decode_image, Frame, ImageLimits, VisionError};
 
 /// Reads and decodes one image, or says why not.
@@ -18,4 +20,26 @@ pub fn read_frame(path: &Path, limits: &ImageLimits) -> Result<Frame, VisionErro
         source,
     })?;
     decode_image(&bytes, limits)
+}
+
+/// Reports an image that could not be read: a `--json` error line (`wire::ErrorLine`) or a
+/// text line on stdout, and the error on stderr.
+pub fn report_failure(
+    out: &mut impl Write,
+    json: bool,
+    path: &str,
+    e: &VisionError,
+) -> anyhow::Result<()> {
+    if json {
+        let line = ErrorLine {
+            path: path.to_string(),
+            error: e.to_string(),
+            error_type: ErrorType::from(e),
+        };
+        writeln!(out, "{}", serde_json::to_string(&line)?)?;
+    } else {
+        writeln!(out, "{path}: error: {e}")?;
+    }
+    eprintln!("error: {path}: {e}");
+    Ok(())
 }
