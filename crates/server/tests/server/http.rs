@@ -267,18 +267,19 @@ async fn slow_request_times_out_with_408() {
     s.stop().await.unwrap();
 }
 
-#[tokio::test]
-async fn sentences_are_per_session_by_header_and_cookie() {
-    let s = TestServer::start(&[]).await.ready().await;
-    let client = reqwest::Client::new();
-    let a = "session-a-0001";
-    let mut committed = None;
+/// `POST /predict-and-build` of session `id`, one upload of a plain JPEG.
+async fn build(s: &TestServer, id: &str) -> (StatusCode, Value) {
+    let r = reqwest::Client::new()
+        .post(s.url("/predict-and-build"))
+        .header("X-Session-Id", id)
+        .multipart(upload(plain_jpeg(), "a.jpg", "image/jpeg"));
+    json(r.send().await.unwrap()).await
+}
+
+/// Uploads to session `id` until the stub's A is committed; returns that answer.
+async fn build_until_committed(s: &TestServer, id: &str) -> Value {
     for _ in 0..40 {
-        let r = client
-            .post(s.url("/predict-and-build"))
-            .header("X-Session-Id", a)
-            .multipart(upload(plain_jpeg(), "a.jpg", "image/jpeg"));
-        let (status, body) = json(r.send().await.unwrap()).await;
+        let (status, body) = build(s, id).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["label"], "A");
         assert!(
@@ -286,53 +287,40 @@ async fn sentences_are_per_session_by_header_and_cookie() {
             "{body}"
         );
         if body["committed"].is_string() {
-            committed = Some(body);
-            break;
+            return body;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let committed = committed.expect("holding A commits it");
-    assert_eq!(committed["current_word"], "A");
-    let get = |id: &'static str| {
-        client
-            .get(s.url("/sentence"))
-            .header("X-Session-Id", id)
-            .send()
+    panic!("holding A for 40 uploads never committed it");
+}
+
+/// `GET /sentence` (`op` = `None`) or `POST <op>` of session `id`.
+async fn sentence(s: &TestServer, id: &str, op: Option<&str>) -> (StatusCode, Value) {
+    let client = reqwest::Client::new();
+    let request = match op {
+        None => client.get(s.url("/sentence")),
+        Some(path) => client.post(s.url(path)),
     };
-    let (_, other) = json(get("session-b-0002").await.unwrap()).await;
+    json(request.header("X-Session-Id", id).send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn sentences_are_per_session_by_header_and_cookie() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let client = reqwest::Client::new();
+    let a = "session-a-0001";
+    let committed = build_until_committed(&s, a).await;
+    assert_eq!(committed["current_word"], "A");
+    let (_, other) = sentence(&s, "session-b-0002", None).await;
     assert_eq!(
         other["full_sentence"], "",
         "another session's sentence stays empty"
     );
-    let (_, mine) = json(
-        client
-            .post(s.url("/sentence/space"))
-            .header("X-Session-Id", a)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, mine) = sentence(&s, a, Some("/sentence/space")).await;
     assert_eq!(mine["words"], serde_json::json!(["A"]));
-    let (_, mine) = json(
-        client
-            .post(s.url("/sentence/backspace"))
-            .header("X-Session-Id", a)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, mine) = sentence(&s, a, Some("/sentence/backspace")).await;
     assert_eq!(mine["full_sentence"], "");
-    let (_, mine) = json(
-        client
-            .post(s.url("/clear-sentence"))
-            .header("X-Session-Id", a)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, mine) = sentence(&s, a, Some("/clear-sentence")).await;
     assert_eq!(mine["words"], serde_json::json!([]));
     // Without a header the server hands out a cookie, and honours it.
     let r = client.post(s.url("/sentence/clear")).send().await.unwrap();
@@ -600,32 +588,16 @@ async fn a_session_whose_request_timed_out_keeps_its_sentence_and_serves_the_nex
     .await
     .ready()
     .await;
-    let client = reqwest::Client::new();
     let id = "session-timeouts-01";
-    let build = || {
-        client
-            .post(s.url("/predict-and-build"))
-            .header("X-Session-Id", id)
-            .multipart(upload(plain_jpeg(), "a.jpg", "image/jpeg"))
-            .send()
-    };
     // Hold A until it is committed (each frame takes 150 ms: well within the deadline).
-    let mut word = String::new();
-    for _ in 0..20 {
-        let (status, body) = json(build().await.unwrap()).await;
-        assert_eq!(status, 200, "{body}");
-        if body["committed"].is_string() {
-            word = body["current_word"].as_str().unwrap().to_string();
-            break;
-        }
-    }
-    assert_eq!(word, "A");
+    let committed = build_until_committed(&s, id).await;
+    assert_eq!(committed["current_word"], "A");
     // Four requests of the same session at once: each waits for the one before it, so the
     // last ones run out of time (408) while their frames are still queued or read.
-    let statuses: Vec<StatusCode> = futures_util::future::join_all((0..4).map(|_| build()))
+    let statuses: Vec<StatusCode> = futures_util::future::join_all((0..4).map(|_| build(&s, id)))
         .await
         .into_iter()
-        .map(|r| r.unwrap().status())
+        .map(|(status, _)| status)
         .collect();
     assert!(statuses.contains(&StatusCode::OK), "{statuses:?}");
     assert!(
@@ -633,15 +605,7 @@ async fn a_session_whose_request_timed_out_keeps_its_sentence_and_serves_the_nex
         "{statuses:?}"
     );
     // The session is released by the worker and still holds its word.
-    let (status, body) = json(
-        client
-            .get(s.url("/sentence"))
-            .header("X-Session-Id", id)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = sentence(&s, id, None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["current_word"], "A", "{body}");
     s.stop().await.unwrap();
