@@ -6,4 +6,5 @@ mod common;
 mod http;
 mod progress;
 mod real_models;
+mod web;
 mod ws;
