@@ -46,24 +46,12 @@ export function predictImage(file, language = 'ASL') {
   return postForm('/predict-image', form);
 }
 
-/**
- * POST /text-to-sign with form field `text`. Sent url-encoded (a plain HTML form); if the server refuses
- * that encoding (415/400), retried once as multipart/form-data.
- */
-export async function textToSign(text) {
-  try {
-    return await request('/text-to-sign', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ text }).toString(),
-    });
-  } catch (err) {
-    if (err.status !== 415 && err.status !== 400 && err.status !== 422) throw err;
-    const form = new FormData();
-    form.append('text', text);
-    return postForm('/text-to-sign', form);
-  }
-}
+/** POST /text-to-sign with form field `text`, url-encoded (the server also takes multipart and JSON). */
+export const textToSign = (text) => request('/text-to-sign', {
+  method: 'POST',
+  headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams({ text }).toString(),
+});
 
 export const getHealth = () => request('/health');
 export const getProgress = (profile) => getJSON(`/api/progress?profile=${encodeURIComponent(profile)}`);
