@@ -54,5 +54,7 @@ export const textToSign = (text) => request('/text-to-sign', {
 });
 
 export const getHealth = () => request('/health');
+/** GET /api: service info, including the sentence builder's timings (`sentence.hold_ms`). */
+export const getInfo = () => getJSON('/api');
 export const getProgress = (profile) => getJSON(`/api/progress?profile=${encodeURIComponent(profile)}`);
 export const postAttempt = (attempt) => postJSON('/api/progress/attempt', attempt);

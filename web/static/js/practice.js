@@ -1,14 +1,26 @@
-// Practice page: sign the target letter (or each letter of a word); an attempt is scored when the target
-// is held steadily (~1 s), or recorded as a miss on skip. Attempts go to /api/progress/attempt through a
-// persistent queue: failed writes stay queued, are retried and are shown.
+// Practice page: sign the target letter (or each letter of a word). The server decides when a sign is
+// held: an attempt is correct when a prediction message commits the target (its `committed` field, the
+// rule that adds a letter to the interpreter's sentence); a skip is a miss. The score of a correct
+// attempt is the mean confidence of the target's frames since it started matching. Attempts go to
+// /api/progress/attempt through a persistent queue: failed writes stay queued, are retried and shown.
+import { getInfo } from './api.js';
 import { setupLive } from './live.js';
 import { getProfileId, AttemptQueue } from './profile.js';
 import { confidenceLevel, labelWords, pct } from './prediction.js';
 
 const $ = (id) => document.getElementById(id);
 
-const HOLD_MS = 1000;        // how long the target must be held
-const GRACE_FRAMES = 1;      // mismatched frames tolerated inside a hold
+// The hold bar is display only (the server decides when a sign is held): it fills over the server's
+// hold time, `sentence.hold_ms` from GET /api, read once at start. This is the bar's time until that
+// answer comes, or if the server does not give it.
+const DISPLAY_HOLD_MS_FALLBACK = 600;
+let displayHoldMs = DISPLAY_HOLD_MS_FALLBACK;
+getInfo().then((info) => {
+  const ms = Number(info && info.sentence && info.sentence.hold_ms);
+  if (ms > 0) displayHoldMs = ms;
+}).catch(() => {});
+// J and Z are motions made from another letter's hand shape (crates/signs/src/motion.rs).
+const MOTION_BASE = { J: 'I', Z: 'D' };
 const LETTERS = 'ABCDEFGHIKLMNOPQRSTUVWXY'.split(''); // static letters (J and Z need motion)
 const WORDS = ['HI', 'CAT', 'DOG', 'SUN', 'YES', 'NO', 'BOOK', 'HELP', 'LOVE', 'GOOD', 'MILK', 'TEA', 'FISH', 'HELLO', 'WORLD', 'CAKE', 'BLUE', 'HAND', 'SIGN', 'LEARN'];
 
@@ -27,9 +39,8 @@ const state = {
   text: '',            // the whole target
   index: 0,            // which letter of it
   results: [],         // per letter: null | true | false
-  holdStart: null,
-  holdScores: [],
-  misses: 0,
+  matchStart: null,    // when the frames began to show the target (for the hold bar only)
+  scores: [],          // confidences of the target's frames since it started matching
   best: 0,             // best closeness seen for the current letter
   locked: false,       // between a finished target and the next one
 };
@@ -48,17 +59,20 @@ function setTarget(text, kind) {
   state.index = 0;
   state.results = Array.from(state.text, () => null);
   state.locked = false;
-  resetHold();
+  newLetter();
   renderTarget();
   setMatch('idle', live.camera.running ? `Sign ${currentLetter()}.` : 'Start the camera and sign the letter.');
 }
 
-function resetHold() {
-  state.holdStart = null;
-  state.holdScores = [];
-  state.misses = 0;
+// A new letter to sign: forget the last one's frames, and clear this connection's sentence on the
+// server, so that it does not grow without bound and the new letter needs a hold of its own (even the
+// second O of BOOK).
+function newLetter() {
+  state.matchStart = null;
+  state.scores = [];
   state.best = 0;
   $('hold').style.width = '0%';
+  live.socket.sendJSON({ type: 'clear' });
 }
 
 function renderTarget() {
@@ -78,7 +92,13 @@ function renderTarget() {
     : `Letter ${state.text}`);
   $('target-hint').textContent = state.text.length > 1
     ? `Letter ${Math.min(state.index + 1, state.text.length)} of ${state.text.length}.`
-    : (currentLetter() === 'J' || currentLetter() === 'Z') ? `${currentLetter()} is traced in the air; the camera sees its hand shape.` : '';
+    : motionHint(currentLetter());
+}
+
+function motionHint(letter) {
+  if (letter === 'J') return 'J is a motion: make an I, then trace a J with your little finger. It counts once the whole stroke is seen.';
+  if (letter === 'Z') return 'Z is a motion: point your index finger as for D, then trace a Z. It counts once the whole stroke is seen.';
+  return '';
 }
 
 function setMatch(kind, text) {
@@ -114,7 +134,7 @@ function record(correct, score) {
   const verdict = document.createElement('b');
   verdict.className = correct ? 'ok' : 'bad';
   verdict.textContent = correct ? '✓' : '✗';
-  what.append(verdict, ` ${target} · ${correct ? 'held' : 'skipped'} · ${pct(score)}`);
+  what.append(verdict, ` ${target} · ${correct ? 'accepted' : 'skipped'} · ${pct(score)}`);
   const status = document.createElement('span');
   status.className = 'pending';
   status.textContent = 'saving…';
@@ -138,7 +158,7 @@ function markSaved(id) {
 function advance(correct) {
   state.results[state.index] = correct;
   state.index++;
-  resetHold();
+  if (state.index < state.text.length) newLetter();
   if (state.index >= state.text.length) {
     state.locked = true;
     renderTarget();
@@ -156,6 +176,8 @@ function advance(correct) {
 }
 
 // ---------- live feedback ----------
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
 live.socket.addEventListener('message', (e) => {
   const msg = e.detail.data;
   if (msg.type !== 'prediction' || !live.camera.running) return;
@@ -170,26 +192,28 @@ live.socket.addEventListener('message', (e) => {
   state.best = Math.max(state.best, closeness);
   setCloseness(closeness);
 
-  const now = performance.now();
-  if (matched) {
-    state.misses = 0;
-    if (state.holdStart === null) state.holdStart = now;
-    state.holdScores.push(conf);
-    const held = now - state.holdStart;
-    $('hold').style.width = `${Math.min(100, (held / HOLD_MS) * 100)}%`;
-    setMatch('match', `✓ That’s ${target}! Hold it…`);
-    if (held >= HOLD_MS && state.holdScores.length >= 2) {
-      const score = state.holdScores.reduce((a, b) => a + b, 0) / state.holdScores.length;
-      record(true, score);
-      advance(true);
-    }
+  // The server forgets a sign's frames when the hand leaves the picture; so does the score.
+  if (label === null || label === undefined) state.scores = [];
+  if (matched) state.scores.push(conf);
+
+  if (msg.committed === target) {
+    // A J or Z is committed from a motion whose frames show the I or D hand shape: no frame shows the
+    // letter itself, so its score is the committing frame's confidence.
+    record(true, state.scores.length ? mean(state.scores) : conf);
+    advance(true);
     return;
   }
-  if (state.holdStart !== null && ++state.misses <= GRACE_FRAMES) return;
-  state.holdStart = null;
-  state.holdScores = [];
+  if (matched) {
+    const now = performance.now();
+    if (state.matchStart === null) state.matchStart = now;
+    $('hold').style.width = `${Math.min(100, ((now - state.matchStart) / displayHoldMs) * 100)}%`;
+    setMatch('match', `✓ That’s ${target}! Hold it steady…`);
+    return;
+  }
+  state.matchStart = null;
   $('hold').style.width = '0%';
   if (label === null || label === undefined) setMatch('idle', msg.landmarks_detected ? 'Hand found, letter unclear.' : 'No hand in view.');
+  else if (label === MOTION_BASE[target]) setMatch('close', `That’s the ${label} hand shape: now trace the ${target}.`);
   else if (closeness >= 0.2) setMatch('close', `Close: that looks like ${labelWords(label).replace('letter ', '')}; keep adjusting towards ${target}.`);
   else setMatch('no', `Not yet: that looks like ${labelWords(label).replace('letter ', '')}.`);
 });
@@ -206,7 +230,7 @@ $('choose-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const v = $('choose-input').value.trim().toUpperCase().replace(/[^A-Z]/g, '');
   if (!v) return;
-  setTarget(v, v.length === 1 ? 'custom' : 'custom');
+  setTarget(v, 'custom');
 });
 live.camera.addEventListener('status', (e) => {
   if (e.detail.state === 'on' && !state.locked) setMatch('idle', `Sign ${currentLetter()}.`);
