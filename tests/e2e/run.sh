@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser end-to-end tests: installs the npm dependencies (npm ci), makes sure Debian's Chromium and Firefox ESR are there,
-# then runs `node --test tests/e2e/` from the repository root. Exits non-zero on any failure.
+# then runs every suite in one node process (`node --test tests/e2e/e2e.test.mjs`) from the repository root.
+# Exits non-zero on any failure.
 # Environment: SIGNBRIDGE_BIN (default target/release/signbridge), SIGNBRIDGE_DATA (default ../shared/data),
 # SIGNBRIDGE_MODELS (passed through to the server), SIGNBRIDGE_CHROMIUM (default /usr/bin/chromium),
 # SIGNBRIDGE_FIREFOX (default /usr/bin/firefox-esr).
@@ -8,7 +9,10 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 
-(cd "$here" && npm ci --no-audit --no-fund)
+# scripts/test.sh installs the npm packages in the background while Rust compiles, and says so.
+if [ "${SIGNBRIDGE_E2E_NPM_READY:-}" != 1 ]; then
+  (cd "$here" && npm ci --no-audit --no-fund)
+fi
 
 chromium="${SIGNBRIDGE_CHROMIUM:-/usr/bin/chromium}"
 firefox="${SIGNBRIDGE_FIREFOX:-/usr/bin/firefox-esr}"
@@ -33,4 +37,4 @@ if [ ! -x "$bin" ]; then
 fi
 
 cd "$root"
-exec node --test tests/e2e/
+exec node --test tests/e2e/e2e.test.mjs

@@ -1,5 +1,7 @@
 // Shared helpers for the browser end-to-end tests: start/stop the real server, launch Debian's Chromium
-// through playwright-core with a fake camera, screenshots, pixel checks.
+// through playwright-core with a fake camera, screenshots, pixel checks; and the fixtures the suites
+// share in the one test process (e2e.test.mjs): one server and one Chromium, started on first use and
+// stopped by stopShared() at the end.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -45,6 +47,14 @@ export function freePort() {
   });
 }
 
+/** Servers started by this process and not yet exited: killed by pid if the process exits early. */
+const running = new Set();
+process.on('exit', () => {
+  for (const proc of running) {
+    try { process.kill(proc.pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+});
+
 /**
  * Start `signbridge serve --host 127.0.0.1 --port P --db DB [extraArgs...]` and wait (up to timeoutMs) for GET /health
  * to answer 200. The environment is passed through (SIGNBRIDGE_MODELS etc.).
@@ -61,7 +71,8 @@ export async function startServer({ db, port, timeoutMs = 60000, logDir, extraAr
   const proc = spawn(SERVER_BIN, args, { cwd: REPO_ROOT, stdio: ['ignore', out, out], env: process.env });
   fs.closeSync(out);
   let exited = null;
-  proc.on('exit', (code, signal) => { exited = { code, signal }; });
+  running.add(proc);
+  proc.on('exit', (code, signal) => { exited = { code, signal }; running.delete(proc); });
   const baseUrl = `http://127.0.0.1:${port}`;
   const log = () => { try { return fs.readFileSync(logFile, 'utf8'); } catch { return ''; } };
   const tail = () => log().split('\n').slice(-40).join('\n');
@@ -118,18 +129,58 @@ export async function launchBrowser({ video = HELLO_VIDEO, viewport = { width: 1
   const errors = [];
   const consoleErrors = [];
   const requests = [];
-  context.on('page', (p) => watch(p));
-  function watch(p) {
-    p.on('pageerror', (e) => errors.push(e.message));
-    p.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-    p.on('request', (r) => requests.push(r.url()));
-  }
-  watch(page);
+  context.on('page', (p) => watch(p, { errors, consoleErrors, requests }));
+  watch(page, { errors, consoleErrors, requests });
   const close = async () => {
     await context.close().catch(() => {});
     await fsp.rm(userDataDir, { recursive: true, force: true }).catch(() => {});
   };
   return { context, page, userDataDir, errors, consoleErrors, requests, close };
+}
+
+function watch(page, { errors, consoleErrors, requests }) {
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('request', (r) => requests.push(r.url()));
+}
+
+/**
+ * A new tab in a browser from launchBrowser(), with its own logs of page errors, console errors and
+ * requests. Returns {page, errors, consoleErrors, requests, close()}.
+ */
+export async function openTab(browser) {
+  const page = await browser.context.newPage();
+  const tab = { page, errors: [], consoleErrors: [], requests: [] };
+  watch(page, tab);
+  tab.close = () => page.close().catch(() => {});
+  return tab;
+}
+
+// ---------- fixtures shared by the suites of one process ----------
+const shared = { server: null, chromium: null, tmp: null };
+
+/** The one server for suites that need no fresh one, started on first use (its own temp database). */
+export function sharedServer() {
+  shared.server ??= (async () => {
+    shared.tmp = await makeTempDir();
+    return startServer({ db: path.join(shared.tmp, 'progress.sqlite3') });
+  })();
+  return shared.server;
+}
+
+/** A new tab in the one Chromium (fake camera playing HELLO_VIDEO), launched on first use. */
+export async function chromiumTab() {
+  shared.chromium ??= launchBrowser();
+  return openTab(await shared.chromium);
+}
+
+/** Closes the shared Chromium and stops the shared server (by its pid), if they were started. */
+export async function stopShared() {
+  const { server, chromium, tmp } = shared;
+  shared.server = shared.chromium = shared.tmp = null;
+  if (chromium) await (await chromium.catch(() => null))?.close();
+  if (server) await (await server.catch(() => null))?.stop();
+  if (tmp) await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
 }
 
 /**
