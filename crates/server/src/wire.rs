@@ -196,7 +196,7 @@ pub struct ApiInfo {
     pub features: Features,
     /// How the sentence builder commits a sign (the practice page shows the hold).
     pub sentence: SentenceRules,
-    pub endpoints: Vec<&'static str>,
+    pub endpoints: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -11,6 +11,25 @@ use crate::wire::{ApiInfo, Features, HealthBody, Limits, SentenceRules};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The API's routes as `/api` lists them (the web pages follow, from the page list).
+const API_ENDPOINTS: [&str; 15] = [
+    "GET /health",
+    "GET /api",
+    "POST /predict-image",
+    "POST /predict-and-build",
+    "GET /sentence",
+    "POST /sentence/space",
+    "POST /sentence/backspace",
+    "POST /sentence/clear",
+    "POST /clear-sentence",
+    "POST /text-to-sign",
+    "WS /ws/stream",
+    "GET /api/memory",
+    "GET /metrics",
+    "GET /api/progress",
+    "POST /api/progress/attempt",
+];
+
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthBody>) {
     let ready = state.models.get().is_some();
     let status = if ready {
@@ -60,28 +79,11 @@ pub async fn info(State(state): State<AppState>) -> Json<ApiInfo> {
             hold_ms: rules.hold_ms,
             idle_ms: rules.idle_ms,
         },
-        endpoints: vec![
-            "GET /health",
-            "GET /api",
-            "POST /predict-image",
-            "POST /predict-and-build",
-            "GET /sentence",
-            "POST /sentence/space",
-            "POST /sentence/backspace",
-            "POST /sentence/clear",
-            "POST /clear-sentence",
-            "POST /text-to-sign",
-            "WS /ws/stream",
-            "GET /api/memory",
-            "GET /metrics",
-            "GET /api/progress",
-            "POST /api/progress/attempt",
-            "GET /",
-            "GET /learn",
-            "GET /practice",
-            "GET /progress",
-            "GET /about",
-            "GET /static/*",
-        ],
+        endpoints: API_ENDPOINTS
+            .iter()
+            .map(|e| e.to_string())
+            .chain(super::static_files::page_paths().map(|path| format!("GET {path}")))
+            .chain(std::iter::once("GET /static/*".to_string()))
+            .collect(),
     })
 }

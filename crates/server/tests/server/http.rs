@@ -62,11 +62,18 @@ async fn api_describes_limits_and_endpoints() {
     assert_eq!(status, 200);
     assert_eq!(body["limits"]["max_body_bytes"], 100000);
     assert_eq!(body["sentence"]["hold_ms"], 600, "{body}");
-    assert!(body["endpoints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|e| e == "WS /ws/stream"));
+    let endpoints = body["endpoints"].as_array().unwrap();
+    for endpoint in [
+        "WS /ws/stream",
+        "POST /predict-image",
+        "GET /",
+        "GET /practice",
+    ] {
+        assert!(
+            endpoints.iter().any(|e| e == endpoint),
+            "{endpoint}: {body}"
+        );
+    }
     s.stop().await.unwrap();
 }
 
