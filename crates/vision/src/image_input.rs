@@ -5,9 +5,9 @@
 use std::io::Cursor;
 use std::time::{Duration, Instant};
 
-use fast_image_resize::{
-    images::Image as FirImage, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer,
-};
+use fast_image_resize::images::{TypedImage, TypedImageRef};
+use fast_image_resize::pixels::U8x3;
+use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::{ImageFormat, ImageReader, RgbImage};
 
 use crate::error::VisionError;
@@ -194,17 +194,20 @@ fn downscale(rgb: RgbImage, limits: &ImageLimits) -> Result<RgbImage, VisionErro
     if (tw, th) == (w, h) {
         return Ok(rgb);
     }
-    let src = FirImage::from_vec_u8(w, h, rgb.into_raw(), PixelType::U8x3)
-        .map_err(|e| VisionError::Decode(format!("resize: {e}")))?;
-    let mut dst = FirImage::new(tw, th, PixelType::U8x3);
+    // The typed API: only the RGB8 resampler is compiled (the untyped one instantiates every
+    // pixel type's, most of this crate's build time).
+    let resize_err = |e: &dyn std::fmt::Display| VisionError::Decode(format!("resize: {e}"));
+    let src = TypedImageRef::<U8x3>::from_buffer(w, h, rgb.as_raw()).map_err(|e| resize_err(&e))?;
+    let mut out = vec![0u8; tw as usize * th as usize * 3];
+    let mut dst = TypedImage::<U8x3>::from_buffer(tw, th, &mut out).map_err(|e| resize_err(&e))?;
     Resizer::new()
-        .resize(
+        .resize_typed(
             &src,
             &mut dst,
             &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear)),
         )
-        .map_err(|e| VisionError::Decode(format!("resize: {e}")))?;
-    RgbImage::from_raw(tw, th, dst.into_vec())
+        .map_err(|e| resize_err(&e))?;
+    RgbImage::from_raw(tw, th, out)
         .ok_or_else(|| VisionError::Decode("resize produced a short buffer".into()))
 }
 
