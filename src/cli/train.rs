@@ -1,11 +1,12 @@
 //! `signbridge train`: rebuilds the classifier's weights file from `shared/data`: the permitted
 //! landmark tables plus the landmarks our own detector finds in `images/train`. Detection runs
-//! on every core (each thread a share of the photos, the models shared); the lines are written
-//! in photo order, so the result does not depend on the number of cores.
+//! on every core (the models shared, each thread taking the next photo); the lines are written
+//! in photo order, so the result does not depend on the number of threads.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -105,11 +106,23 @@ fn detect_all(
             &hands,
         ))
     };
-    let share = photos.len().div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = photos
-            .chunks(share)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(detect).collect::<Vec<_>>()))
+    // Each thread takes the next photo not yet taken, so a thread with slower photos (bigger,
+    // two hands) does fewer of them; the lines are put back in photo order.
+    let next = AtomicUsize::new(0);
+    let mut numbered: Vec<(usize, Result<DetectLine, VisionError>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = photos.get(i) else {
+                            return done;
+                        };
+                        done.push((i, detect(path)));
+                    }
+                })
+            })
             .collect();
         workers
             .into_iter()
@@ -118,5 +131,7 @@ fn detect_all(
                     .expect("a detection thread panicked; this is a bug")
             })
             .collect()
-    })
+    });
+    numbered.sort_by_key(|(i, _)| *i);
+    numbered.into_iter().map(|(_, line)| line).collect()
 }

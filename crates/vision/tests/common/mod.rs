@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use signbridge_vision::{HandPipeline, ModelStore, PipelineConfig};
@@ -29,21 +30,32 @@ pub fn default_pipeline() -> &'static HandPipeline {
     PIPELINE.get_or_init(|| pipeline(PipelineConfig::default()))
 }
 
-/// `f` over `items` on every core, results in the order of `items`.
+/// `f` over `items` on every core (each thread takes the next item), results in item order.
 pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let share = items.len().div_ceil(threads).max(1);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = items
-            .chunks(share)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(f).collect::<Vec<R>>()))
+    let next = AtomicUsize::new(0);
+    let mut numbered: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else {
+                            return done;
+                        };
+                        done.push((i, f(item)));
+                    }
+                })
+            })
             .collect();
-        parts
+        workers
             .into_iter()
-            .flat_map(|p| p.join().expect("a test thread panicked"))
+            .flat_map(|w| w.join().expect("a test thread panicked"))
             .collect()
-    })
+    });
+    numbered.sort_by_key(|(i, _)| *i);
+    numbered.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Mean 2-D distance between two landmark sets.
