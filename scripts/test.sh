@@ -68,16 +68,15 @@ cargo fmt --all -- --check
 # One build of every target (tests, examples, benches), with clippy's lints on our own crates:
 # the same lints as `cargo clippy --release --all-targets -- -D warnings`, without compiling the
 # dependencies a second time in check mode.
-# The `ci` profile (Cargo.toml) is release with the dependencies no test runs hot optimised less.
 export RUSTC_WORKSPACE_WRAPPER="$PWD/scripts/clippy-rustc"
 step "build every target with clippy's lints (warnings are errors)"
-cargo test --profile ci --workspace --no-run
+cargo test --release --workspace --no-run
 # The benchmarks too (built, not run), so that clippy sees them as with --all-targets.
-cargo test --profile ci --workspace --benches --no-run
+cargo test --release --workspace --benches --no-run
 step "fetch the hand models (first use only)"
 # Once, before the Rust tests and the browser tests below start servers that would each fetch them.
 data="${SIGNBRIDGE_DATA:-../shared/data}"
-target/ci/signbridge detect "$data/images/letters/B/B0.jpg" > /dev/null
+target/release/signbridge detect "$data/images/letters/B/B0.jpg" > /dev/null
 step "waiting for the browser and npm set-up"
 if ! wait "$setup_pid"; then
   cat target/e2e-setup.log >&2
@@ -89,11 +88,11 @@ fi
 # and browsers get the cores whenever they need them. The browser tests' output follows the Rust
 # tests'.
 step "cargo test, with the browser end-to-end tests beside it"
-SIGNBRIDGE_E2E_NPM_READY=1 SIGNBRIDGE_BIN="$PWD/target/ci/signbridge" \
+SIGNBRIDGE_E2E_NPM_READY=1 SIGNBRIDGE_BIN="$PWD/target/release/signbridge" \
   bash tests/e2e/run.sh > target/e2e.log 2>&1 &
 e2e_pid=$!
 rust_status=0
-nice -n 19 cargo test --profile ci --workspace || rust_status=$?
+nice -n 19 cargo test --release --workspace || rust_status=$?
 e2e_status=0
 wait "$e2e_pid" || e2e_status=$?
 step "browser end-to-end tests (they ran beside cargo test)"
