@@ -7,8 +7,9 @@
 #   ./scripts/test.sh --fast   everyday work (no models, no browsers): formatting, lints, unit
 #                              tests and the server over stub models
 #
-# Installs what the full run needs (Debian's nasm, chromium and firefox-esr when run as root,
-# the e2e npm packages); the hand models are fetched by the code itself (npm pack) on first use.
+# Installs what the full run needs (Debian's nasm, chromium and firefox-esr, and pip if missing,
+# when run as root; the e2e npm packages); the hand models (npm pack) and the LiteRT library
+# (pip download) are fetched by the code itself on first use.
 # Each step prints how long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +52,12 @@ if ! command -v nasm >/dev/null 2>&1; then
   step "installing nasm"
   apt_install nasm
 fi
+# pip fetches the LiteRT library (the default engine); the golden tests run on both engines and,
+# under CI, fail rather than skip LiteRT.
+if ! { command -v pip3 || command -v pip || python3 -m pip --version; } >/dev/null 2>&1; then
+  step "installing pip"
+  apt_install python3-pip
+fi
 mkdir -p target
 browsers=()
 [ -x "${SIGNBRIDGE_CHROMIUM:-/usr/bin/chromium}" ] || browsers+=(chromium)
@@ -73,10 +80,11 @@ step "build every target with clippy's lints (warnings are errors)"
 cargo test --release --workspace --no-run
 # The benchmarks too (built, not run), so that clippy sees them as with --all-targets.
 cargo test --release --workspace --benches --no-run
-step "fetch the hand models (first use only)"
+step "fetch the hand models and the LiteRT library (first use only)"
 # Once, before the Rust tests and the browser tests below start servers that would each fetch them.
 data="${SIGNBRIDGE_DATA:-../shared/data}"
-target/release/signbridge detect "$data/images/letters/B/B0.jpg" > /dev/null
+target/release/signbridge detect --engine litert "$data/images/letters/B/B0.jpg" > /dev/null 2>&1 \
+  || target/release/signbridge detect --engine litert "$data/images/letters/B/B0.jpg" > /dev/null
 step "waiting for the browser and npm set-up"
 if ! wait "$setup_pid"; then
   cat target/e2e-setup.log >&2

@@ -94,3 +94,80 @@ fn every_subcommand_that_loads_models_takes_the_same_models_dir_flag() {
         );
     }
 }
+
+#[test]
+fn every_subcommand_that_loads_models_takes_the_engine_flag() {
+    for command in [
+        "detect",
+        "classify",
+        "transcribe",
+        "train",
+        "bench",
+        "serve",
+    ] {
+        let out = signbridge(&[command, "--help"]);
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            help.contains("--engine <") && help.contains("SIGNBRIDGE_ENGINE"),
+            "{command} --help names --engine and SIGNBRIDGE_ENGINE:\n{help}"
+        );
+    }
+    let out = signbridge(&["detect", "--engine", "onnx", "x.jpg"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown engine is a usage error"
+    );
+}
+
+/// Without pip (and without a cached library), `auto` runs on tract and says why on stderr,
+/// with how to get LiteRT; `--engine litert` fails with the same reason.
+#[test]
+fn without_pip_auto_runs_on_tract_and_says_how_to_get_litert() {
+    let cache = match std::env::var_os("SIGNBRIDGE_MODELS") {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            let home = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"));
+            home.join("signbridge/models")
+        }
+    };
+    // The models only (the other tests have fetched them), not the LiteRT library.
+    let models = std::env::temp_dir().join(format!("sb-no-pip-{}", std::process::id()));
+    std::fs::create_dir_all(&models).unwrap();
+    let photo = data_dir().join("images/letters/B/B0.jpg");
+    let first = signbridge(&["detect", photo.to_str().unwrap()]);
+    assert!(first.status.success(), "models fetched");
+    for name in ["palm_detection_full.tflite", "hand_landmark_full.tflite"] {
+        std::fs::copy(cache.join(name), models.join(name)).unwrap();
+    }
+    let run = |engine: &str| {
+        Command::new(env!("CARGO_BIN_EXE_signbridge"))
+            .args(["detect", "--engine", engine, "--models-dir"])
+            .arg(&models)
+            .arg(&photo)
+            .env("PATH", "/nonexistent")
+            .output()
+            .expect("signbridge runs")
+    };
+    let auto = run("auto");
+    let stderr = String::from_utf8_lossy(&auto.stderr);
+    assert!(auto.status.success(), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&auto.stdout).contains("1 hand(s)"),
+        "tract found the hand"
+    );
+    assert!(
+        stderr.contains("running on tract") && stderr.contains("install pip"),
+        "{stderr}"
+    );
+    let litert = run("litert");
+    assert!(!litert.status.success());
+    assert!(
+        String::from_utf8_lossy(&litert.stderr).contains("install pip"),
+        "{}",
+        String::from_utf8_lossy(&litert.stderr)
+    );
+    std::fs::remove_dir_all(&models).unwrap();
+}

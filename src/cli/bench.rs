@@ -49,7 +49,7 @@ fn memory() -> (u64, u64) {
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.iterations >= 1, "--iterations must be at least 1");
     let settings = PipelineSettings::try_from(&args.pipeline)?;
-    let pipeline = settings.load()?;
+    let pipeline = super::load_pipeline(&settings)?;
     let (hwm_loaded, _) = memory();
     let photo =
         image::open(&args.image).map_err(|e| anyhow::anyhow!("{}: {e}", args.image.display()))?;
@@ -95,10 +95,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let (hwm, rss) = memory();
 
     println!(
-        "input: {} as a 640x480 JPEG ({} bytes), model {:?}, {} iterations, 1 thread",
+        "input: {} as a 640x480 JPEG ({} bytes), model {:?}, engine {}, {} iterations, 1 thread",
         args.image.display(),
         jpeg.len(),
         settings.pipeline.variant,
+        pipeline.engine().kind(),
         n
     );
     println!(

@@ -26,7 +26,7 @@ pub struct ClassifyArgs {
 
 pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
     let settings = PipelineSettings::try_from(&args.pipeline)?;
-    let pipeline = settings.load()?;
+    let pipeline = super::load_pipeline(&settings)?;
     let classifier = Classifier::default_model();
     let mut out = std::io::stdout().lock();
     let mut failures = 0;

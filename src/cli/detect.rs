@@ -24,7 +24,7 @@ pub struct DetectArgs {
 
 pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
     let settings = PipelineSettings::try_from(&args.pipeline)?;
-    let pipeline = settings.load()?;
+    let pipeline = super::load_pipeline(&settings)?;
     let mut out = std::io::stdout().lock();
     let mut failures = 0;
     for path in &args.images {

@@ -11,7 +11,18 @@ use std::io::Write;
 use std::path::Path;
 
 use signbridge_server::wire::{ErrorLine, ErrorType};
-use signbridge_vision::{decode_image, Frame, ImageLimits, VisionError};
+use signbridge_server::PipelineSettings;
+use signbridge_vision::{decode_image, Frame, HandPipeline, ImageLimits, VisionError};
+
+/// Loads the hand models (fetching them, and the LiteRT library, on first use), and says on
+/// stderr when `--engine auto` runs on tract instead of LiteRT, and why.
+pub fn load_pipeline(settings: &PipelineSettings) -> Result<HandPipeline, VisionError> {
+    let pipeline = settings.load()?;
+    if let Some(why) = pipeline.engine().fallback_reason() {
+        eprintln!("note: {why}");
+    }
+    Ok(pipeline)
+}
 
 /// Reads and decodes one image, or says why not.
 pub fn read_frame(path: &Path, limits: &ImageLimits) -> Result<Frame, VisionError> {

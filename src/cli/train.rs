@@ -38,7 +38,7 @@ pub struct TrainArgs {
 pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let settings = PipelineSettings::try_from(&args.pipeline)?;
-    let pipeline = settings.load()?;
+    let pipeline = super::load_pipeline(&settings)?;
     let train_dir = args.data.join("images/train");
     let mut photos: Vec<PathBuf> = Vec::new();
     for letter in

@@ -60,7 +60,7 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
         args.input.display()
     );
     let settings = PipelineSettings::try_from(&args.pipeline)?;
-    let pipeline = settings.load()?;
+    let pipeline = super::load_pipeline(&settings)?;
     let mut interpreter = Interpreter::new(Arc::new(Classifier::default_model()));
     let mut failures = 0;
     for (i, bytes) in frames.iter().enumerate() {

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use signbridge_vision::{
-    HandPipeline, ImageLimits, ModelStore, ModelVariant, PipelineConfig, VisionError,
+    EngineChoice, HandPipeline, ImageLimits, ModelStore, ModelVariant, PipelineConfig, VisionError,
 };
 
 /// Where the models live, how the hand pipeline runs, and how large an image may be.
@@ -32,6 +32,17 @@ pub struct PipelineArgs {
         value_parser = parse_variant
     )]
     pub model: ModelVariant,
+
+    /// Inference engine: `litert` (Google's LiteRT with XNNPACK, what MediaPipe runs; its
+    /// library is fetched with `pip download` into the model cache on first use), `tract` (pure
+    /// Rust, about 2.5 times slower), or `auto`: LiteRT when it can be had, else tract.
+    #[arg(
+        long,
+        env = "SIGNBRIDGE_ENGINE",
+        default_value = "auto",
+        value_parser = parse_engine
+    )]
+    pub engine: EngineChoice,
 
     /// Most hands reported per image or frame. Each extra hand costs one landmark-model run.
     #[arg(long, env = "SIGNBRIDGE_MAX_HANDS", default_value_t = 2)]
@@ -71,6 +82,10 @@ pub struct PipelineArgs {
 }
 
 fn parse_variant(s: &str) -> Result<ModelVariant, String> {
+    s.parse()
+}
+
+fn parse_engine(s: &str) -> Result<EngineChoice, String> {
     s.parse()
 }
 
@@ -133,6 +148,7 @@ impl TryFrom<&PipelineArgs> for PipelineSettings {
             models_dir: a.models_dir.clone().unwrap_or_else(ModelStore::default_dir),
             pipeline: PipelineConfig {
                 variant: a.model,
+                engine: a.engine,
                 max_hands: a.max_hands,
                 min_detection_confidence: a.min_detection_confidence,
                 min_presence: a.min_presence,

@@ -136,11 +136,15 @@ where
                     let _ = state
                         .baseline_rss
                         .set(ProcessMemory::read().rss_bytes.unwrap_or(0));
-                    state.metrics.set_ready();
+                    state.metrics.set_ready(models.engine);
                     tracing::info!(
                         secs = started.elapsed().as_secs_f64(),
+                        engine = models.engine,
                         "models loaded and warmed up"
                     );
+                    if let Some(why) = &models.engine_note {
+                        tracing::warn!("{why}");
+                    }
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "cannot load the models");

@@ -58,6 +58,7 @@ pub struct Metrics {
     rss: Gauge,
     peak_rss: Gauge,
     ready: Gauge,
+    engine: Family<Labels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -77,6 +78,7 @@ impl Metrics {
         let queue_depth = Gauge::default();
         let sessions = Family::<Labels, Gauge>::default();
         let (rss, peak_rss, ready) = (Gauge::default(), Gauge::default(), Gauge::default());
+        let engine = Family::<Labels, Gauge>::default();
         registry.register(
             "stage_seconds",
             "Time per pipeline stage (queue, decode, resize, palm, landmark, classify, total)",
@@ -118,6 +120,11 @@ impl Metrics {
             "1 once the models are loaded and warmed up",
             ready.clone(),
         );
+        registry.register(
+            "engine",
+            "1 for the inference engine the hand models run on (litert or tract)",
+            engine.clone(),
+        );
         Metrics {
             registry,
             stages,
@@ -129,6 +136,7 @@ impl Metrics {
             rss,
             peak_rss,
             ready,
+            engine,
         }
     }
 
@@ -163,8 +171,10 @@ impl Metrics {
         self.failures.get_or_create(&vec![("kind", kind)]).inc();
     }
 
-    pub fn set_ready(&self) {
+    /// The models are loaded and warmed up, on `engine`.
+    pub fn set_ready(&self, engine: &'static str) {
         self.ready.set(1);
+        self.engine.get_or_create(&vec![("engine", engine)]).set(1);
     }
 
     /// Renders the text exposition format, refreshing the gauges that are read on demand.

@@ -15,14 +15,21 @@ use crate::config::PipelineSettings;
 #[derive(Clone)]
 pub struct Models {
     pub hands: Arc<dyn HandModel>,
+    /// The inference engine they run on: `litert`, `tract` (or `stub` in tests).
+    pub engine: &'static str,
+    /// Why `--engine auto` runs tract, with how to get LiteRT, when it does.
+    pub engine_note: Option<String>,
 }
 
 impl Models {
     /// Fetches (first run only), loads and warms up the production models. Blocking.
     pub fn load(settings: &PipelineSettings) -> Result<Models, VisionError> {
         settings.store().ensure()?;
+        let pipeline = settings.load()?;
         let models = Models {
-            hands: Arc::new(settings.load()?),
+            engine: pipeline.engine().kind().name(),
+            engine_note: pipeline.engine().fallback_reason().map(str::to_string),
+            hands: Arc::new(pipeline),
         };
         models.warm_up()?;
         Ok(models)
@@ -43,6 +50,8 @@ impl Models {
     pub fn stub(letter: &str, delay: std::time::Duration) -> Models {
         Models {
             hands: Arc::new(signbridge_interpreter::stub::StubHands::showing(letter).after(delay)),
+            engine: "stub",
+            engine_note: None,
         }
     }
 }

@@ -182,6 +182,8 @@ pub struct HealthBody {
     /// `"ok"` or `"loading"`.
     pub status: &'static str,
     pub models_loaded: bool,
+    /// The inference engine (`litert` or `tract`); null while the models load.
+    pub engine: Option<&'static str>,
     pub version: &'static str,
 }
 
@@ -191,6 +193,8 @@ pub struct ApiInfo {
     pub name: &'static str,
     pub version: &'static str,
     pub models_loaded: bool,
+    /// The inference engine (`litert` or `tract`); null while the models load.
+    pub engine: Option<&'static str>,
     pub languages: [&'static str; 1],
     pub limits: Limits,
     pub features: Features,

@@ -1,7 +1,8 @@
 //! Per-stage cost of the hand pipeline on a 640x480 JPEG of a hand: decode, resize, palm
 //! detection, landmarks, a whole frame in image mode and in tracking mode. Guards against
-//! regressions in the tracked-frame budget (target: under 20 ms on one core). Models are loaded
-//! outside the timed loops.
+//! regressions in the tracked-frame budget. The model stages run on each engine that can be had
+//! (`litert/...` and `tract/...`, side by side in one run). Models are loaded outside the timed
+//! loops.
 //!
 //! ```sh
 //! cargo bench -p signbridge-vision
@@ -11,9 +12,8 @@ use std::io::Cursor;
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use std::sync::Arc;
 
-use signbridge_vision::engine::TractModel;
+use signbridge_vision::engine::{Engine, EngineChoice};
 use signbridge_vision::landmarks::LandmarkModel;
 use signbridge_vision::palm::PalmDetector;
 use signbridge_vision::roi::palm_to_roi;
@@ -42,11 +42,7 @@ fn test_jpeg() -> (Vec<u8>, image::RgbImage) {
 }
 
 fn stages(c: &mut Criterion) {
-    let pipeline = HandPipeline::load(
-        &ModelStore::at(std::env::var_os("SIGNBRIDGE_MODELS").map(Into::into)),
-        PipelineConfig::default(),
-    )
-    .expect("models");
+    let store = ModelStore::at(std::env::var_os("SIGNBRIDGE_MODELS").map(Into::into));
     let (jpeg, big) = test_jpeg();
     let limits = ImageLimits::default();
     let small = ImageLimits {
@@ -63,31 +59,45 @@ fn stages(c: &mut Criterion) {
     group.bench_function("resize_640x480_to_320x240", |b| {
         b.iter(|| Frame::from_rgb(big.clone(), &small).unwrap())
     });
-    let store = ModelStore::at(std::env::var_os("SIGNBRIDGE_MODELS").map(Into::into));
-    let model = |name: &str| Arc::new(TractModel::from_tflite(store.read(name).unwrap()).unwrap());
-    let palm = PalmDetector::new(model("palm_detection_full.tflite")).unwrap();
-    let landmarks = LandmarkModel::new(model("hand_landmark_full.tflite")).unwrap();
-    let found = palm.detect(&frame.rgb, 0.5).unwrap();
-    let (w, h) = (frame.rgb.width() as f32, frame.rgb.height() as f32);
-    let roi = palm_to_roi(found.first().expect("a palm in the test photo"), w, h);
-    group.bench_function("palm_detection", |b| {
-        b.iter(|| palm.detect(&frame.rgb, 0.5).unwrap())
-    });
-    group.bench_function("hand_landmarks", |b| {
-        b.iter(|| landmarks.run(&frame.rgb, &roi).unwrap())
-    });
-    group.bench_function("image_mode_frame", |b| {
-        b.iter(|| pipeline.detect(&frame).unwrap())
-    });
-    let mut tracker = pipeline.tracker();
-    tracker.process(&frame).unwrap();
-    group.bench_function("tracked_frame_with_decode", |b| {
-        b.iter(|| {
-            tracker
-                .process(&decode_image(&jpeg, &limits).unwrap())
-                .unwrap()
-        })
-    });
+    for choice in [EngineChoice::LiteRt, EngineChoice::Tract] {
+        let engine = match Engine::open(choice, store.dir()) {
+            Ok(engine) => engine,
+            Err(e) => {
+                eprintln!("skipping {choice:?}: {e}");
+                continue;
+            }
+        };
+        let name = engine.kind().name();
+        let config = PipelineConfig {
+            engine: choice,
+            ..PipelineConfig::default()
+        };
+        let pipeline = HandPipeline::load(&store, config).expect("models");
+        let model = |file: &str| engine.load(store.read(file).unwrap()).unwrap();
+        let palm = PalmDetector::new(model("palm_detection_full.tflite")).unwrap();
+        let landmarks = LandmarkModel::new(model("hand_landmark_full.tflite")).unwrap();
+        let found = palm.detect(&frame.rgb, 0.5).unwrap();
+        let (w, h) = (frame.rgb.width() as f32, frame.rgb.height() as f32);
+        let roi = palm_to_roi(found.first().expect("a palm in the test photo"), w, h);
+        group.bench_function(format!("{name}/palm_detection"), |b| {
+            b.iter(|| palm.detect(&frame.rgb, 0.5).unwrap())
+        });
+        group.bench_function(format!("{name}/hand_landmarks"), |b| {
+            b.iter(|| landmarks.run(&frame.rgb, &roi).unwrap())
+        });
+        group.bench_function(format!("{name}/image_mode_frame"), |b| {
+            b.iter(|| pipeline.detect(&frame).unwrap())
+        });
+        let mut tracker = pipeline.tracker();
+        tracker.process(&frame).unwrap();
+        group.bench_function(format!("{name}/tracked_frame_with_decode"), |b| {
+            b.iter(|| {
+                tracker
+                    .process(&decode_image(&jpeg, &limits).unwrap())
+                    .unwrap()
+            })
+        });
+    }
     group.finish();
 }
 

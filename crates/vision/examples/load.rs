@@ -1,7 +1,8 @@
-//! Loads each model and prints load time, peak resident memory and a median run time:
-//! `cargo run --release -p signbridge-vision --example load`.
+//! Loads each model and prints load time, peak resident memory and a median run time, on the
+//! engine `SIGNBRIDGE_ENGINE` names (default `auto`):
+//! `SIGNBRIDGE_ENGINE=tract cargo run --release -p signbridge-vision --example load`.
 
-use signbridge_vision::engine::{Model, TractModel};
+use signbridge_vision::engine::{Engine, EngineChoice};
 use signbridge_vision::ModelStore;
 
 fn hwm() -> String {
@@ -15,20 +16,19 @@ fn hwm() -> String {
 
 fn main() {
     let store = ModelStore::at(std::env::var_os("SIGNBRIDGE_MODELS").map(Into::into));
+    let choice: EngineChoice = std::env::var("SIGNBRIDGE_ENGINE")
+        .unwrap_or_else(|_| "auto".into())
+        .parse()
+        .expect("SIGNBRIDGE_ENGINE: auto, litert or tract");
+    let engine = Engine::open(choice, store.dir()).expect("engine");
     let mut keep = Vec::new();
-    println!("start: {}", hwm());
+    println!("engine {}; start: {}", engine.kind(), hwm());
     // The order HandPipeline::load uses.
     for name in ["hand_landmark_full.tflite", "palm_detection_full.tflite"] {
         let bytes = store.read(name).expect("model");
-        let rewritten = signbridge_vision::engine::rewrite_for_tract(&bytes).unwrap();
-        println!(
-            "{name}: {} bytes, {} rewritten",
-            bytes.len(),
-            rewritten.len()
-        );
-        drop(rewritten);
+        println!("{name}: {} bytes", bytes.len());
         let t = std::time::Instant::now();
-        let m = TractModel::from_tflite(bytes).expect("loads");
+        let m = engine.load(bytes).expect("loads");
         println!("{name} loaded in {:?}: {}", t.elapsed(), hwm());
         let input = vec![0.5f32; m.input_shape().iter().product()];
         let mut times: Vec<_> = (0..30)
@@ -39,7 +39,7 @@ fn main() {
             })
             .collect();
         times.sort();
-        println!("  median run {:?}", times[15]);
+        println!("  median run {:?}; after the runs: {}", times[15], hwm());
         keep.push(m);
     }
 }

@@ -4,8 +4,9 @@
 //! - [`image_input`]: bytes -> RGB frame (format check, header dimension check, decode, downscale),
 //!   and MJPEG streams split into frames.
 //! - [`models`]: the four MediaPipe model files: fetch (`npm pack`), verify (sha256), cache.
-//! - [`engine`]: the inference interface and its tract backend, with the `.tflite` rewriter that
-//!   works around tract-tflite's gaps.
+//! - [`engine`]: the inference interface and its two backends: LiteRT (Google's runtime, loaded
+//!   at run time from a library fetched with `pip download`) and tract (pure Rust, with the
+//!   `.tflite` rewriter that works around tract-tflite's gaps).
 //! - [`anchors`], [`palm`], [`nms`]: palm detection (SSD anchors, decoding, weighted NMS).
 //! - [`roi`]: palm -> hand ROI, landmarks -> next ROI, overlap.
 //! - [`crop`]: rotated-rectangle crop with bilinear sampling, and its inverse.
@@ -27,6 +28,7 @@ pub mod pipeline;
 pub mod roi;
 pub mod tracker;
 
+pub use engine::{Engine, EngineChoice, EngineKind};
 pub use error::VisionError;
 pub use hand::{Hand, Handedness, Point3, NUM_LANDMARKS};
 pub use image_input::{decode_image, Frame, ImageLimits};

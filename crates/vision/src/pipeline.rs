@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::engine::{Model, TractModel};
+use crate::engine::{Engine, EngineChoice, Model};
 use crate::error::VisionError;
 use crate::hand::{Hand, Handedness, Point3, NUM_LANDMARKS};
 use crate::image_input::Frame;
@@ -18,6 +18,8 @@ use crate::tracker::HandTracker;
 #[derive(Clone, Debug)]
 pub struct PipelineConfig {
     pub variant: ModelVariant,
+    /// Which inference engine runs the models.
+    pub engine: EngineChoice,
     /// Most hands reported per frame.
     pub max_hands: usize,
     /// Palm detections scoring below this are ignored.
@@ -33,6 +35,7 @@ impl Default for PipelineConfig {
     fn default() -> Self {
         PipelineConfig {
             variant: ModelVariant::Full,
+            engine: EngineChoice::Auto,
             max_hands: 2,
             min_detection_confidence: 0.5,
             min_presence: 0.5,
@@ -68,22 +71,25 @@ pub(crate) struct Models {
 pub struct HandPipeline {
     pub(crate) models: Arc<Models>,
     pub(crate) config: PipelineConfig,
+    engine: Engine,
 }
 
 impl HandPipeline {
-    /// Loads (fetching on first use) and compiles the models of `config.variant`.
+    /// Loads (fetching on first use) and compiles the models of `config.variant` on the engine
+    /// `config.engine` names (LiteRT's library is fetched into the model cache on first use).
     pub fn load(store: &ModelStore, config: PipelineConfig) -> Result<Self, VisionError> {
+        let engine = Engine::open(config.engine, store.dir())?;
         let (palm_name, landmark_name) = model_names(config.variant);
         // The larger model first, while nothing else is resident: loading briefly needs about
         // twice a model's final size, and this order keeps that transient off the other model.
-        let landmark: Arc<dyn Model> =
-            Arc::new(TractModel::from_tflite(store.read(landmark_name)?)?);
-        let palm: Arc<dyn Model> = Arc::new(TractModel::from_tflite(store.read(palm_name)?)?);
-        Self::from_models(palm, landmark, config)
+        let landmark = engine.load(store.read(landmark_name)?)?;
+        let palm = engine.load(store.read(palm_name)?)?;
+        Self::from_models(engine, palm, landmark, config)
     }
 
-    /// Builds a pipeline from already-loaded models (any engine).
+    /// Builds a pipeline from models already loaded on `engine`.
     pub fn from_models(
+        engine: Engine,
         palm: Arc<dyn Model>,
         landmark: Arc<dyn Model>,
         config: PipelineConfig,
@@ -98,11 +104,17 @@ impl HandPipeline {
         Ok(HandPipeline {
             models: Arc::new(models),
             config,
+            engine,
         })
     }
 
     pub fn config(&self) -> &PipelineConfig {
         &self.config
+    }
+
+    /// The engine the models run on, and why `auto` fell back to tract if it did.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// A video-mode tracker sharing this pipeline's models.

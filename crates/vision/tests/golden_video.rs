@@ -5,10 +5,16 @@
 mod common;
 
 use signbridge_vision::image_input::split_mjpeg;
-use signbridge_vision::{decode_image, ImageLimits, PipelineConfig};
+use signbridge_vision::{decode_image, EngineChoice, ImageLimits, PipelineConfig};
 
 #[test]
 fn tracker_follows_mediapipe_through_the_fingerspelling_clip() {
+    for &engine in common::engines() {
+        follows_mediapipe_on(engine);
+    }
+}
+
+fn follows_mediapipe_on(engine: EngineChoice) {
     let data = common::data_dir();
     let video = std::fs::read(data.join("video/asl_hand_620x1080_325f.mjpeg")).unwrap();
     let reference: Vec<Vec<[f32; 3]>> = serde_json::from_str(
@@ -19,6 +25,7 @@ fn tracker_follows_mediapipe_through_the_fingerspelling_clip() {
     assert_eq!(frames.len(), 325);
     let config = PipelineConfig {
         max_hands: 1,
+        engine,
         ..PipelineConfig::default()
     };
     let pipeline = common::pipeline(config);
@@ -44,14 +51,14 @@ fn tracker_follows_mediapipe_through_the_fingerspelling_clip() {
     let mean = errors.iter().sum::<f32>() / errors.len().max(1) as f32;
     let over = errors.iter().filter(|&&e| e > 1.5).count();
     println!(
-        "frames 325, hand missing on {missing}, mean error {mean:.2}% of 1080 px, worst {:.2}% (frame {}), \
+        "{engine:?}: frames 325, hand missing on {missing}, mean error {mean:.2}% of 1080 px, worst {:.2}% (frame {}), \
          frames over 1.5%: {over}, palm detections {palm_runs}, hand ids {ids:?}",
         worst.1, worst.0
     );
-    assert_eq!(missing, 0);
-    assert!(mean <= 1.5, "mean {mean}%");
-    assert_eq!(over, 0, "frames over 1.5%");
-    assert_eq!(ids.len(), 1, "one hand keeps one identity");
+    assert_eq!(missing, 0, "{engine:?}");
+    assert!(mean <= 1.5, "{engine:?}: mean {mean}%");
+    assert_eq!(over, 0, "{engine:?}: frames over 1.5%");
+    assert_eq!(ids.len(), 1, "{engine:?}: one hand keeps one identity");
     assert!(
         palm_runs <= 3,
         "tracking should not need palm detection: {palm_runs}"

@@ -40,6 +40,7 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthBo
     let body = HealthBody {
         status: if ready { "ok" } else { "loading" },
         models_loaded: ready,
+        engine: state.models.get().map(|m| m.engine),
         version: VERSION,
     };
     (status, Json(body))
@@ -52,6 +53,7 @@ pub async fn info(State(state): State<AppState>) -> Json<ApiInfo> {
         name: "SignBridge",
         version: VERSION,
         models_loaded: state.models.get().is_some(),
+        engine: state.models.get().map(|m| m.engine),
         languages: ["ASL"],
         limits: Limits {
             max_body_bytes: c.max_body_bytes,

@@ -35,6 +35,11 @@ async fn health_is_503_while_models_load_then_200() {
     assert_eq!(status, 503);
     assert_eq!(body["status"], "loading");
     assert_eq!(body["models_loaded"], false);
+    assert_eq!(
+        body["engine"],
+        serde_json::Value::Null,
+        "no engine before the models"
+    );
     let r = reqwest::Client::new()
         .post(s.url("/predict-image"))
         .multipart(upload(plain_jpeg(), "a.jpg", "image/jpeg"));
@@ -49,6 +54,7 @@ async fn health_is_503_while_models_load_then_200() {
     assert_eq!(status, 200);
     assert_eq!(body["status"], "ok");
     assert_eq!(body["models_loaded"], true);
+    assert_eq!(body["engine"], "stub");
     s.stop().await.unwrap();
 }
 
@@ -62,6 +68,7 @@ async fn api_describes_limits_and_endpoints() {
     assert_eq!(status, 200);
     assert_eq!(body["limits"]["max_body_bytes"], 100000);
     assert_eq!(body["sentence"]["hold_ms"], 600, "{body}");
+    assert_eq!(body["engine"], "stub", "{body}");
     let endpoints = body["endpoints"].as_array().unwrap();
     for endpoint in [
         "WS /ws/stream",

@@ -21,6 +21,26 @@ async fn start_real() -> TestServer {
 async fn real_models_read_a_from_a_photo_of_a_and_no_hand_in_a_banana() {
     let s = start_real().await;
     let client = reqwest::Client::new();
+    // `--engine auto`: LiteRT wherever it can be had, which CI makes sure of.
+    let health: Value = client
+        .get(s.url("/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let engine = health["engine"].as_str().unwrap_or_default().to_string();
+    assert!(["litert", "tract"].contains(&engine.as_str()), "{health}");
+    if std::env::var_os("CI").is_some() {
+        assert_eq!(engine, "litert", "CI runs the default engine");
+    }
+    let metrics = client.get(s.url("/metrics")).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    assert!(
+        metrics.contains(&format!("signbridge_engine{{engine=\"{engine}\"}} 1")),
+        "{metrics}"
+    );
     let r =
         client
             .post(s.url("/predict-image"))

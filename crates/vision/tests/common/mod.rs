@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use signbridge_vision::{HandPipeline, ModelStore, PipelineConfig};
+use signbridge_vision::{Engine, EngineChoice, HandPipeline, ModelStore, PipelineConfig};
 
 /// `../shared/data` beside the repository, or `$SIGNBRIDGE_DATA`.
 pub fn data_dir() -> PathBuf {
@@ -16,18 +16,48 @@ pub fn data_dir() -> PathBuf {
     }
 }
 
+fn store() -> ModelStore {
+    ModelStore::at(std::env::var_os("SIGNBRIDGE_MODELS").map(Into::into))
+}
+
+/// The engines every golden test runs on: LiteRT and tract. When LiteRT cannot be had (no pip,
+/// no network), a run by hand skips it with a message; under CI (`CI` set) that fails instead.
+pub fn engines() -> &'static [EngineChoice] {
+    static ENGINES: OnceLock<Vec<EngineChoice>> = OnceLock::new();
+    ENGINES.get_or_init(|| match Engine::open(EngineChoice::LiteRt, store().dir()) {
+        Ok(_) => vec![EngineChoice::LiteRt, EngineChoice::Tract],
+        Err(e) if std::env::var_os("CI").is_some() => {
+            panic!("LiteRT must be available in CI: {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIPPING the LiteRT half of the golden tests: {e}");
+            vec![EngineChoice::Tract]
+        }
+    })
+}
+
 /// The pipeline with `config`'s models from `$SIGNBRIDGE_MODELS` or the default cache
 /// (fetched if needed).
 pub fn pipeline(config: PipelineConfig) -> HandPipeline {
-    let store = ModelStore::at(std::env::var_os("SIGNBRIDGE_MODELS").map(Into::into));
-    HandPipeline::load(&store, config).expect("models load (npm must be able to fetch them)")
+    HandPipeline::load(&store(), config).expect("models load (npm must be able to fetch them)")
 }
 
-/// The default pipeline (full models, two hands), loaded once per test binary and shared by its
-/// tests and their threads.
-pub fn default_pipeline() -> &'static HandPipeline {
-    static PIPELINE: OnceLock<HandPipeline> = OnceLock::new();
-    PIPELINE.get_or_init(|| pipeline(PipelineConfig::default()))
+/// The default pipeline (full models, two hands) on `engine`, loaded once per test binary and
+/// shared by its tests and their threads.
+pub fn default_pipeline(engine: EngineChoice) -> &'static HandPipeline {
+    static LITERT: OnceLock<HandPipeline> = OnceLock::new();
+    static TRACT: OnceLock<HandPipeline> = OnceLock::new();
+    let cell = match engine {
+        EngineChoice::LiteRt => &LITERT,
+        EngineChoice::Tract => &TRACT,
+        EngineChoice::Auto => panic!("the golden tests name their engine"),
+    };
+    cell.get_or_init(|| {
+        pipeline(PipelineConfig {
+            engine,
+            ..PipelineConfig::default()
+        })
+    })
 }
 
 /// `f` over `items` on every core (each thread takes the next item), results in item order.
