@@ -61,11 +61,13 @@ pub struct PipelineArgs {
     pub max_short_side: u32,
 
     /// Images whose header declares more pixels than this are refused without decoding: the
-    /// guard against decompression bombs. Raising it raises peak memory per image.
+    /// guard against decompression bombs. 16 MP takes a 12 MP phone photo; the models see at
+    /// most 0.3 MP. It also sets the memory one decode may use (3 bytes a pixel plus 8 MiB: 56
+    /// MiB by default), so raising it raises peak memory per image.
     #[arg(
         long,
         env = "SIGNBRIDGE_MAX_IMAGE_PIXELS",
-        default_value_t = 40_000_000
+        default_value_t = signbridge_vision::image_input::DEFAULT_MAX_PIXELS
     )]
     pub max_image_pixels: u64,
 }
@@ -322,7 +324,7 @@ mod tests {
         assert!(c.workers >= 1);
         assert_eq!(c.max_body_bytes, 5 * 1024 * 1024);
         assert_eq!(c.pipeline.pipeline.variant, ModelVariant::Full);
-        assert_eq!(c.pipeline.limits.max_pixels, 40_000_000);
+        assert_eq!(c.pipeline.limits.max_pixels, 16_000_000);
     }
 
     #[test]

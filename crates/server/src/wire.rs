@@ -78,7 +78,10 @@ impl From<&VisionError> for ErrorType {
         match e {
             VisionError::Decode(_) => ErrorType::UndecodableImage,
             VisionError::UnsupportedFormat(_) => ErrorType::UnsupportedType,
-            VisionError::TooLarge { .. } => ErrorType::ImageTooLarge,
+            VisionError::TooLarge { .. } | VisionError::OverBudget { .. } => {
+                ErrorType::ImageTooLarge
+            }
+            VisionError::Cancelled => ErrorType::Timeout,
             VisionError::Io { .. } => ErrorType::UnreadableFile,
             VisionError::Models(_) | VisionError::ModelFormat(_) | VisionError::Inference(_) => {
                 ErrorType::Internal

@@ -79,10 +79,19 @@ async fn method_not_allowed(method: Method) -> ApiError {
     ApiError::MethodNotAllowed(method.to_string())
 }
 
+/// When a request must be answered; handlers pass it on to the work they start, which stops
+/// when it passes (a decode on a worker, for one).
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline(pub Instant);
+
 /// The per-request time limit: upload, queueing and inference together. A slow client cannot
 /// hold a connection's memory or a worker's result for longer than this.
-async fn deadline(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(state.config.request_timeout, next.run(request)).await {
+async fn deadline(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let timeout = state.config.request_timeout;
+    request
+        .extensions_mut()
+        .insert(Deadline(Instant::now() + timeout));
+    match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::Timeout.into_response(),
     }

@@ -176,7 +176,12 @@ impl Stream {
     /// Sends the interpreter to a worker with `frame`; keeps it and answers an error if the
     /// frame cannot be queued.
     fn start(&mut self, interpreter: Box<Interpreter>, frame: Pending) -> Vec<Message> {
-        match self.state.submit(interpreter, frame.bytes, Mode::Video) {
+        // A frame's answer is worth nothing after the request timeout; its decode stops then.
+        let deadline = Instant::now() + self.state.config.request_timeout;
+        match self
+            .state
+            .submit(interpreter, frame.bytes, Mode::Video, deadline)
+        {
             Ok(job) => {
                 let state = self.state.clone();
                 let number = frame.number;

@@ -1,0 +1,103 @@
+//! Issue 15: the ways a stranger could stall, lock out or bloat the server, each over real
+//! sockets on 127.0.0.1 with stub hand models.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use signbridge_vision::image_input::progressive_jpeg;
+
+use crate::common::{plain_jpeg, upload, TestServer};
+
+async fn json(r: reqwest::Response) -> (StatusCode, Value) {
+    let status = r.status();
+    let text = r.text().await.expect("body");
+    let value =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, value)
+}
+
+async fn predict(s: &TestServer, bytes: Vec<u8>) -> (StatusCode, Value) {
+    let r = reqwest::Client::new()
+        .post(s.url("/predict-image"))
+        .multipart(upload(bytes, "a.jpg", "image/jpeg"))
+        .send()
+        .await
+        .expect("predict answers");
+    json(r).await
+}
+
+/// Two scan bombs (16 MP progressive JPEGs of 12,001 nearly empty scans, 0.4 MB each: every
+/// scan walks all 250,000 blocks) take both workers; a normal photo sent after them is still
+/// answered at once, because a JPEG of more than 100 scans is refused when its 101st starts.
+#[tokio::test]
+async fn a_photo_is_answered_while_two_scan_bombs_are_in_flight() {
+    let s = TestServer::start(&["--workers", "2"]).await.ready().await;
+    let bomb = progressive_jpeg(4000, 4000, 1, 12_001);
+    assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
+    let bombs: Vec<_> = (0..2)
+        .map(|_| {
+            let base = s.url("/predict-image");
+            let bomb = bomb.clone();
+            tokio::spawn(async move {
+                reqwest::Client::new()
+                    .post(base)
+                    .multipart(upload(bomb, "bomb.jpg", "image/jpeg"))
+                    .send()
+                    .await
+                    .map(|r| r.status())
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let (status, body) = predict(&s, plain_jpeg()).await;
+    let took = started.elapsed();
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        took < Duration::from_secs(5),
+        "photo answered after {took:?}"
+    );
+    for bomb in bombs {
+        let status = tokio::time::timeout(Duration::from_secs(30), bomb)
+            .await
+            .expect("bomb answered")
+            .unwrap()
+            .unwrap();
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    s.stop().await.unwrap();
+}
+
+/// A cut-off JPEG with an end marker appended, and a 224x224 JPEG whose header claims
+/// 6300x6300, are 422, not a grey frame.
+#[tokio::test]
+async fn lying_and_truncated_jpegs_are_422() {
+    let s = TestServer::start(&["--max-image-pixels", "40000000"])
+        .await
+        .ready()
+        .await;
+    let photo = crate::common::letter_a();
+    let mut half = photo[..photo.len() / 2].to_vec();
+    half.extend_from_slice(&[0xFF, 0xD9]);
+    let (status, body) = predict(&s, half).await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("undecodable_image")),
+        "half a JPEG: {body}"
+    );
+    let mut liar = photo.clone();
+    let sof = liar
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0] || w == [0xFF, 0xC2])
+        .expect("a start-of-frame marker");
+    liar[sof + 5..sof + 7].copy_from_slice(&6300u16.to_be_bytes());
+    liar[sof + 7..sof + 9].copy_from_slice(&6300u16.to_be_bytes());
+    let (status, body) = predict(&s, liar).await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("undecodable_image")),
+        "6300x6300 header on 224x224 data: {body}"
+    );
+    s.stop().await.unwrap();
+}
