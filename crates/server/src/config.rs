@@ -184,15 +184,30 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub pipeline: PipelineArgs,
 
-    /// Most live sessions (WebSocket connections plus HTTP sentence sessions). Each WebSocket
-    /// session holds a hand tracker; over the cap new sessions get 429.
+    /// Most live WebSocket sessions (each holds a hand tracker); over the cap a new one gets an
+    /// error message and close 1013. HTTP sessions have caps of their own.
     #[arg(long, env = "SIGNBRIDGE_MAX_SESSIONS", default_value_t = 128)]
     pub max_sessions: usize,
 
-    /// Seconds an HTTP session's sentence is kept after its last request. Longer keeps a
-    /// sentence across pauses; shorter frees memory sooner.
+    /// Most established HTTP sessions (ones a client came back to with its id); beyond it a
+    /// session stays new (short-lived). Each holds a sentence and an interpreter.
+    #[arg(long, env = "SIGNBRIDGE_MAX_HTTP_SESSIONS", default_value_t = 256)]
+    pub max_http_sessions: usize,
+
+    /// Most new HTTP sessions (created by a request, not yet used again). When full, the one
+    /// idle longest is forgotten: a flood of requests without a session id only churns these.
+    #[arg(long, env = "SIGNBRIDGE_MAX_NEW_SESSIONS", default_value_t = 128)]
+    pub max_new_sessions: usize,
+
+    /// Seconds an established HTTP session's sentence is kept after its last request. Longer
+    /// keeps a sentence across pauses; shorter frees memory sooner.
     #[arg(long, env = "SIGNBRIDGE_SESSION_TTL_SECS", default_value_t = 1800.0)]
     pub session_ttl_secs: f64,
+
+    /// Seconds a new HTTP session is kept idle before a request comes back to it (at most
+    /// --session-ttl-secs).
+    #[arg(long, env = "SIGNBRIDGE_NEW_SESSION_TTL_SECS", default_value_t = 60.0)]
+    pub new_session_ttl_secs: f64,
 
     /// Seconds a WebSocket may stay silent before the server closes it.
     #[arg(long, env = "SIGNBRIDGE_WS_IDLE_SECS", default_value_t = 120.0)]
@@ -224,7 +239,10 @@ pub struct Config {
     pub ws_max_message_bytes: usize,
     pub pipeline: PipelineSettings,
     pub max_sessions: usize,
+    pub max_http_sessions: usize,
+    pub max_new_sessions: usize,
     pub session_ttl: Duration,
+    pub new_session_ttl: Duration,
     pub ws_idle: Duration,
     pub request_timeout: Duration,
     pub header_timeout: Duration,
@@ -277,11 +295,13 @@ impl TryFrom<ServeArgs> for Config {
             "ws-max-message-bytes",
             "at least --max-body-bytes",
         )?;
-        check(
-            (1..=100_000).contains(&a.max_sessions),
-            "max-sessions",
-            "between 1 and 100000",
-        )?;
+        for (value, flag) in [
+            (a.max_sessions, "max-sessions"),
+            (a.max_http_sessions, "max-http-sessions"),
+            (a.max_new_sessions, "max-new-sessions"),
+        ] {
+            check((1..=100_000).contains(&value), flag, "between 1 and 100000")?;
+        }
         Ok(Config {
             addr: SocketAddr::new(a.host, a.port),
             workers,
@@ -290,7 +310,10 @@ impl TryFrom<ServeArgs> for Config {
             ws_max_message_bytes: a.ws_max_message_bytes,
             pipeline: PipelineSettings::try_from(&a.pipeline)?,
             max_sessions: a.max_sessions,
+            max_http_sessions: a.max_http_sessions,
+            max_new_sessions: a.max_new_sessions,
             session_ttl: seconds(a.session_ttl_secs, "session-ttl-secs")?,
+            new_session_ttl: seconds(a.new_session_ttl_secs, "new-session-ttl-secs")?,
             ws_idle: seconds(a.ws_idle_secs, "ws-idle-secs")?,
             request_timeout: seconds(a.request_timeout_secs, "request-timeout-secs")?,
             header_timeout: seconds(a.header_timeout_secs, "header-timeout-secs")?,

@@ -177,10 +177,10 @@ where
     Ok(())
 }
 
-/// Forgets idle HTTP sessions, checking a few times per TTL.
+/// Forgets idle HTTP sessions, checking a few times per (new sessions') TTL.
 async fn expire_sessions(state: AppState) {
     let period =
-        (state.sessions.ttl() / 4).clamp(Duration::from_millis(10), Duration::from_secs(30));
+        (state.sessions.new_ttl() / 4).clamp(Duration::from_millis(10), Duration::from_secs(15));
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::models::Models;
-use crate::sessions::Sessions;
+use crate::sessions::{SessionLimits, Sessions};
 use crate::storage::Storage;
 use crate::workers::Workers;
 
@@ -45,8 +45,13 @@ impl State {
         let classifier = Arc::new(Classifier::default_model());
         State {
             sessions: Arc::new(Sessions::new(
-                config.max_sessions,
-                config.session_ttl,
+                SessionLimits {
+                    max_ws: config.max_sessions,
+                    max_http: config.max_http_sessions,
+                    max_new: config.max_new_sessions,
+                    ttl: config.session_ttl,
+                    new_ttl: config.new_session_ttl,
+                },
                 classifier.clone(),
             )),
             classifier,

@@ -210,8 +210,12 @@ pub struct Limits {
     pub max_long_side: u32,
     pub max_short_side: u32,
     pub max_hands: usize,
+    /// WebSocket sessions.
     pub max_sessions: usize,
+    pub max_http_sessions: usize,
+    pub max_new_sessions: usize,
     pub session_ttl_secs: f64,
+    pub new_session_ttl_secs: f64,
     pub ws_idle_secs: f64,
     pub request_timeout_secs: f64,
     pub workers: usize,

@@ -115,6 +115,11 @@ pub struct HttpSession {
 }
 
 impl HttpSession {
+    /// Whether the request names a session (header or cookie, valid or not).
+    pub fn named(headers: &HeaderMap) -> bool {
+        headers.contains_key(SESSION_HEADER) || cookie_value(headers, SESSION_COOKIE).is_some()
+    }
+
     pub fn resolve(app: &AppState, headers: &HeaderMap) -> Result<HttpSession, ApiError> {
         let now = Instant::now();
         if let Some(value) = headers.get(SESSION_HEADER) {

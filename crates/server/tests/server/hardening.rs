@@ -101,3 +101,51 @@ async fn lying_and_truncated_jpegs_are_422() {
     );
     s.stop().await.unwrap();
 }
+
+/// 200 `GET /sentence` without a session id (a second of curl), then 200 sentence edits without
+/// one (each creates a new session): a WebSocket user and an HTTP user with a session are still
+/// served. Before, every such request made a 30-minute session under one cap of 128.
+#[tokio::test]
+async fn requests_without_a_session_id_do_not_lock_out_new_users() {
+    use futures_util::{SinkExt, StreamExt};
+    let s = TestServer::start(&[]).await.ready().await;
+    let client = reqwest::Client::new();
+    for path in ["/sentence", "/sentence/space"] {
+        for _ in 0..200 {
+            let request = if path == "/sentence" {
+                client.get(s.url(path))
+            } else {
+                client.post(s.url(path))
+            };
+            assert_eq!(request.send().await.unwrap().status(), 200, "{path}");
+        }
+    }
+    let (_, mem) = json(client.get(s.url("/api/memory")).send().await.unwrap()).await;
+    assert!(
+        mem["sessions"].as_u64().unwrap() <= 128,
+        "new sessions are capped: {mem}"
+    );
+    let r = client
+        .post(s.url("/predict-and-build"))
+        .header("X-Session-Id", "a-real-learner")
+        .multipart(upload(plain_jpeg(), "a.jpg", "image/jpeg"))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json(r).await;
+    assert_eq!(status, 200, "{body}");
+    let (mut ws, _) = tokio_tungstenite::connect_async(&s.ws_url).await.unwrap();
+    ws.send(tokio_tungstenite::tungstenite::Message::Binary(
+        plain_jpeg().into(),
+    ))
+    .await
+    .unwrap();
+    let reply = tokio::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .expect("a reply")
+        .expect("open")
+        .unwrap();
+    let reply: Value = serde_json::from_str(reply.to_text().unwrap()).unwrap();
+    assert_eq!(reply["type"], "prediction", "{reply}");
+    s.stop().await.unwrap();
+}
