@@ -218,10 +218,22 @@ pub struct ServeArgs {
     #[arg(long, env = "SIGNBRIDGE_REQUEST_TIMEOUT_SECS", default_value_t = 30.0)]
     pub request_timeout_secs: f64,
 
-    /// Seconds a client may take to send a request's headers (the slow-loris guard); an idle
-    /// keep-alive connection is closed after this too. Too short drops clients on slow links.
+    /// Seconds a client may take to send a request's headers (the slow-loris guard), and a new
+    /// connection to send its first request (silent sockets, HTTP/2 prefaces alone). Too short
+    /// drops clients on slow links.
     #[arg(long, env = "SIGNBRIDGE_HEADER_TIMEOUT_SECS", default_value_t = 10.0)]
     pub header_timeout_secs: f64,
+
+    /// Seconds an idle connection (no request in flight: HTTP/1 keep-alive, HTTP/2) is kept
+    /// after its last request. Longer saves browsers a reconnect; shorter frees sockets sooner.
+    #[arg(long, env = "SIGNBRIDGE_KEEP_ALIVE_SECS", default_value_t = 30.0)]
+    pub keep_alive_secs: f64,
+
+    /// Most open connections (WebSockets, once upgraded, are counted by --max-sessions
+    /// instead). At the cap new connections wait in the kernel's backlog. Keep it well under
+    /// the process's file descriptor limit (ulimit -n).
+    #[arg(long, env = "SIGNBRIDGE_MAX_CONNECTIONS", default_value_t = 512)]
+    pub max_connections: usize,
 
     /// SQLite database holding learners' progress (created if missing).
     #[arg(long, env = "SIGNBRIDGE_DB", default_value = "signbridge.sqlite3")]
@@ -246,6 +258,8 @@ pub struct Config {
     pub ws_idle: Duration,
     pub request_timeout: Duration,
     pub header_timeout: Duration,
+    pub keep_alive: Duration,
+    pub max_connections: usize,
     pub db: PathBuf,
 }
 
@@ -296,6 +310,7 @@ impl TryFrom<ServeArgs> for Config {
             "at least --max-body-bytes",
         )?;
         for (value, flag) in [
+            (a.max_connections, "max-connections"),
             (a.max_sessions, "max-sessions"),
             (a.max_http_sessions, "max-http-sessions"),
             (a.max_new_sessions, "max-new-sessions"),
@@ -317,6 +332,8 @@ impl TryFrom<ServeArgs> for Config {
             ws_idle: seconds(a.ws_idle_secs, "ws-idle-secs")?,
             request_timeout: seconds(a.request_timeout_secs, "request-timeout-secs")?,
             header_timeout: seconds(a.header_timeout_secs, "header-timeout-secs")?,
+            keep_alive: seconds(a.keep_alive_secs, "keep-alive-secs")?,
+            max_connections: a.max_connections,
             db: a.db,
         })
     }

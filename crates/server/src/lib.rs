@@ -165,8 +165,13 @@ where
             let _ = stop_tx.send(true);
         }
     };
-    let (header_timeout, drain) = (state.config.header_timeout, state.config.request_timeout);
-    connections::serve_connections(listener, app, header_timeout, drain, stop).await;
+    let limits = connections::ConnectionLimits {
+        header_timeout: state.config.header_timeout,
+        keep_alive: state.config.keep_alive,
+        max_connections: state.config.max_connections,
+        drain: state.config.request_timeout,
+    };
+    connections::serve_connections(listener, app, limits, stop).await;
     sweeper.abort();
     let workers_state = state.clone();
     tokio::task::spawn_blocking(move || workers_state.workers.shutdown()).await?;

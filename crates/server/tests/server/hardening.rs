@@ -149,3 +149,106 @@ async fn requests_without_a_session_id_do_not_lock_out_new_users() {
     assert_eq!(reply["type"], "prediction", "{reply}");
     s.stop().await.unwrap();
 }
+
+/// Reads until the server closes the connection; how long that took (`None`: still open after
+/// `within`).
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: Duration) -> Option<Duration> {
+    use tokio::io::AsyncReadExt;
+    let started = Instant::now();
+    let mut buf = vec![0u8; 4096];
+    loop {
+        match tokio::time::timeout_at((started + within).into(), stream.read(&mut buf)).await {
+            Err(_) => return None,
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(started.elapsed()),
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+fn addr(s: &TestServer) -> String {
+    s.base.trim_start_matches("http://").to_string()
+}
+
+/// A connection that sends nothing, one that sends only the HTTP/2 preface, and an idle
+/// keep-alive connection after its request are all closed by the server.
+#[tokio::test]
+async fn silent_preface_only_and_idle_connections_are_closed() {
+    use tokio::io::AsyncWriteExt;
+    let s = TestServer::start(&["--header-timeout-secs", "0.5", "--keep-alive-secs", "0.5"])
+        .await
+        .ready()
+        .await;
+    let mut silent = tokio::net::TcpStream::connect(addr(&s)).await.unwrap();
+    let mut preface = tokio::net::TcpStream::connect(addr(&s)).await.unwrap();
+    preface
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .await
+        .unwrap();
+    let mut keep_alive = tokio::net::TcpStream::connect(addr(&s)).await.unwrap();
+    keep_alive
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let (mut ws, _) = tokio_tungstenite::connect_async(&s.ws_url).await.unwrap();
+    for (name, stream) in [
+        ("silent", &mut silent),
+        ("HTTP/2 preface only", &mut preface),
+        ("idle keep-alive", &mut keep_alive),
+    ] {
+        let closed = closed_within(stream, Duration::from_secs(5)).await;
+        assert!(closed.is_some(), "{name}: still open after 5 s");
+    }
+    // A WebSocket is not an idle HTTP connection: it is still served, past both timeouts.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    {
+        use futures_util::{SinkExt, StreamExt};
+        ws.send(tokio_tungstenite::tungstenite::Message::Binary(
+            plain_jpeg().into(),
+        ))
+        .await
+        .unwrap();
+        let reply = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a reply")
+            .expect("still open")
+            .unwrap();
+        assert!(reply.to_text().unwrap().contains("prediction"), "{reply}");
+    }
+    s.stop().await.unwrap();
+}
+
+/// At `--max-connections` the server stops accepting; a request on a connection past the cap is
+/// served once a slot frees (here, when the silent ones time out).
+#[tokio::test]
+async fn connections_over_the_cap_wait_for_a_slot() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = TestServer::start(&["--max-connections", "2", "--header-timeout-secs", "1"])
+        .await
+        .ready()
+        .await;
+    // Let the readiness probe's connection close (keep-alive) before taking the slots.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        held.push(tokio::net::TcpStream::connect(addr(&s)).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut late = tokio::net::TcpStream::connect(addr(&s)).await.unwrap();
+    late.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 1024];
+    let early = tokio::time::timeout(Duration::from_millis(400), late.read(&mut buf)).await;
+    assert!(early.is_err(), "served while both slots were taken");
+    let n = tokio::time::timeout(Duration::from_secs(5), late.read(&mut buf))
+        .await
+        .expect("served once the silent connections were closed")
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    drop(held);
+    s.stop().await.unwrap();
+}
