@@ -235,6 +235,12 @@ pub struct ServeArgs {
     #[arg(long, env = "SIGNBRIDGE_MAX_CONNECTIONS", default_value_t = 512)]
     pub max_connections: usize,
 
+    /// Origins (scheme://host[:port], comma-separated) whose pages may call the API and open
+    /// the WebSocket besides the server's own. Default: none, same-origin only; a request from
+    /// any other page gets 403 `forbidden_origin`.
+    #[arg(long, env = "SIGNBRIDGE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
     /// SQLite database holding learners' progress (created if missing).
     #[arg(long, env = "SIGNBRIDGE_DB", default_value = "signbridge.sqlite3")]
     pub db: PathBuf,
@@ -260,6 +266,7 @@ pub struct Config {
     pub header_timeout: Duration,
     pub keep_alive: Duration,
     pub max_connections: usize,
+    pub allowed_origins: Vec<String>,
     pub db: PathBuf,
 }
 
@@ -334,6 +341,16 @@ impl TryFrom<ServeArgs> for Config {
             header_timeout: seconds(a.header_timeout_secs, "header-timeout-secs")?,
             keep_alive: seconds(a.keep_alive_secs, "keep-alive-secs")?,
             max_connections: a.max_connections,
+            allowed_origins: a
+                .allowed_origins
+                .iter()
+                .filter(|o| !o.trim().is_empty())
+                .map(|o| crate::security::parse_origin(o))
+                .collect::<Result<_, _>>()
+                .map_err(|reason| ConfigError {
+                    flag: "allowed-origins",
+                    reason,
+                })?,
             db: a.db,
         })
     }

@@ -137,7 +137,9 @@ pub async fn serve_connections(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout);
+        .header_read_timeout(limits.header_timeout)
+        // Above the router's own limit (crate::routes::MAX_HEADERS), which answers in JSON.
+        .max_headers(256);
     builder
         .http2()
         .timer(TokioTimer::new())

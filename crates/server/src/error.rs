@@ -21,6 +21,14 @@ pub enum ApiError {
     BadRequest(String),
     #[error("not found")]
     NotFound,
+    #[error("requests from this page's origin are not allowed")]
+    ForbiddenOrigin,
+    #[error("{0}")]
+    UriTooLong(String),
+    #[error("{0}")]
+    HeadersTooLarge(String),
+    #[error("{0}")]
+    UpgradeRequired(String),
     #[error("method {0} not allowed here")]
     MethodNotAllowed(String),
     #[error("{0}")]
@@ -51,6 +59,10 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => ErrorType::BadRequest,
             ApiError::NotFound => ErrorType::NotFound,
+            ApiError::ForbiddenOrigin => ErrorType::ForbiddenOrigin,
+            ApiError::UriTooLong(_) => ErrorType::UriTooLong,
+            ApiError::HeadersTooLarge(_) => ErrorType::HeadersTooLarge,
+            ApiError::UpgradeRequired(_) => ErrorType::BadRequest,
             ApiError::MethodNotAllowed(_) => ErrorType::MethodNotAllowed,
             ApiError::PayloadTooLarge(_) => ErrorType::PayloadTooLarge,
             ApiError::UnsupportedType(_) => ErrorType::UnsupportedType,
@@ -80,6 +92,10 @@ impl From<&ApiError> for StatusCode {
         match e {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::ForbiddenOrigin => StatusCode::FORBIDDEN,
+            ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ApiError::UpgradeRequired(_) => StatusCode::UPGRADE_REQUIRED,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

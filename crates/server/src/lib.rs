@@ -10,7 +10,9 @@
 //!   decode and the interpreter; a session's interpreter travels with its frame.
 //! - [`sessions`]: whose sentence is whose, the session cap and idle expiry.
 //! - [`state`]: what all handlers share.
-//! - [`connections`]: accepting connections (header timeout, graceful drain).
+//! - [`connections`]: accepting connections (first-byte, header and keep-alive timeouts, a
+//!   connection cap, graceful drain).
+//! - [`security`]: allowed origins, security headers, what the access log records.
 //! - [`routes`]: one file per endpoint group; [`ws`]: the WebSocket stream with frame skipping.
 //! - [`wire`]: every JSON type a client sees or sends (mirrors docs/api.md), and the
 //!   `error_type` vocabulary shared with the command line.
@@ -29,6 +31,7 @@ pub mod memory;
 pub mod metrics;
 pub mod models;
 pub mod routes;
+pub mod security;
 pub mod sessions;
 pub mod state;
 pub mod storage;

@@ -34,6 +34,12 @@ pub use signbridge_signs::dataset::jsonl::{DetectedHand, DetectionRecord as Dete
 pub enum ErrorType {
     BadRequest,
     NotFound,
+    /// 403: the request's `Origin` is not this server's and not in `--allowed-origins`.
+    ForbiddenOrigin,
+    /// 414: the request target is over the limit.
+    UriTooLong,
+    /// 431: too many or too large request headers.
+    HeadersTooLarge,
     MethodNotAllowed,
     PayloadTooLarge,
     UnsupportedType,
@@ -57,6 +63,9 @@ impl ErrorType {
         match self {
             ErrorType::BadRequest => "bad_request",
             ErrorType::NotFound => "not_found",
+            ErrorType::ForbiddenOrigin => "forbidden_origin",
+            ErrorType::UriTooLong => "uri_too_long",
+            ErrorType::HeadersTooLarge => "headers_too_large",
             ErrorType::MethodNotAllowed => "method_not_allowed",
             ErrorType::PayloadTooLarge => "payload_too_large",
             ErrorType::UnsupportedType => "unsupported_type",

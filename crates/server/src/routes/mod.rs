@@ -10,11 +10,11 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use tower_http::cors::CorsLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::error::ApiError;
+use crate::security;
 use crate::sessions::{valid_id, SharedInterpreter, Stats, SESSION_COOKIE, SESSION_HEADER};
 use crate::state::AppState;
 
@@ -55,20 +55,62 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        // Innermost first: CORS for the listed origins only, then other origins refused (403),
+        // oversized request heads refused (414/431), failures counted, security headers on
+        // every response, and the span around it all.
+        .layer(security::cors(&state.config.allowed_origins))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::check_origin,
+        ))
+        .layer(middleware::from_fn(head_limits))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_failures,
         ))
-        // A span per request; responses and refusals are logged at debug (refusals are
-        // expected under load and counted in /metrics; internal errors log themselves).
+        .layer(middleware::from_fn(security::security_headers))
+        // A span per request (method and path, never the query string); responses and
+        // refusals are logged at debug (refusals are expected under load and counted in
+        // /metrics; internal errors log themselves).
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(security::request_span)
                 .on_response(DefaultOnResponse::new().level(Level::DEBUG))
                 .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
         )
-        .layer(CorsLayer::permissive())
         .with_state(state)
+}
+
+/// Longest request target (path and query) answered; longer is 414. hyper's own limit (64 KiB)
+/// answers with an empty body, so ours is lower.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// Most request headers, and their total size; more is 431 (hyper's own limits, 256 headers
+/// and about 400 KiB, answer with an empty body).
+pub const MAX_HEADERS: usize = 64;
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// 414 and 431 as JSON, before hyper's larger limits would answer them without a body.
+async fn head_limits(request: Request, next: Next) -> Response {
+    let uri = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if uri > MAX_URI_BYTES {
+        return ApiError::UriTooLong(format!("request target over {MAX_URI_BYTES} bytes"))
+            .into_response();
+    }
+    let headers = request.headers();
+    let bytes: usize = headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if headers.len() > MAX_HEADERS || bytes > MAX_HEADER_BYTES {
+        return ApiError::HeadersTooLarge(format!(
+            "over {MAX_HEADERS} headers or {MAX_HEADER_BYTES} bytes of them"
+        ))
+        .into_response();
+    }
+    next.run(request).await
 }
 
 async fn not_found() -> ApiError {

@@ -12,9 +12,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Instant;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use signbridge_interpreter::{Edit, Interpreter, Outcome};
 
@@ -31,16 +33,48 @@ use protocol::{close, message, parse, ParseOutcome, Request};
 
 /// Close codes (RFC 6455).
 const GOING_AWAY: u16 = 1001;
+const MESSAGE_TOO_BIG: u16 = 1009;
 const TRY_AGAIN_LATER: u16 = 1013;
 
 /// Edits held while a frame is away; a client sending more than this meanwhile is refused.
 const MAX_HELD_EDITS: usize = 32;
 
-pub async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    // A handshake that is not one is a JSON error like any other.
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => {
+            let message = format!(
+                "a WebSocket handshake is required: {}",
+                rejection.body_text()
+            );
+            return match rejection.status() {
+                StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed("this".into()),
+                StatusCode::UPGRADE_REQUIRED => ApiError::UpgradeRequired(message),
+                _ => ApiError::BadRequest(message),
+            }
+            .into_response();
+        }
+    };
     let max = state.config.ws_max_message_bytes;
     ws.max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| run(state, socket))
+}
+
+/// Whether a receive error is a message or frame over the size limit.
+fn is_too_big(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(tungstenite::Error::Capacity(_)) = err.downcast_ref::<tungstenite::Error>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// A frame waiting for the session's in-flight one to finish.
@@ -91,8 +125,12 @@ async fn run(state: AppState, socket: WebSocket) {
                 let message = match message {
                     Some(Ok(m)) => m,
                     Some(Err(e)) => {
-                        // Oversized or malformed at the protocol level: the connection is unusable.
+                        // Oversized or malformed at the protocol level: the connection is
+                        // unusable. An oversized message is told so (1009), as RFC 6455 says.
                         tracing::debug!(error = %e, "websocket receive failed");
+                        if is_too_big(&e) {
+                            let _ = tx.send(close(MESSAGE_TOO_BIG, "message too big")).await;
+                        }
                         break;
                     }
                     None => break,

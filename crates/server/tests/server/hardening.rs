@@ -252,3 +252,190 @@ async fn connections_over_the_cap_wait_for_a_slot() {
     drop(held);
     s.stop().await.unwrap();
 }
+
+/// Pages elsewhere cannot drive the API or open the WebSocket: a request with a foreign
+/// `Origin` is 403 `forbidden_origin`; the server's own origin, and `--allowed-origins`, pass
+/// (and only a listed origin gets CORS headers).
+#[tokio::test]
+async fn other_origins_are_refused_unless_listed() {
+    let s = TestServer::start(&["--allowed-origins", "https://app.example"])
+        .await
+        .ready()
+        .await;
+    let client = reqwest::Client::new();
+    let attempt = serde_json::json!({
+        "profile": "learner-origin", "target": "A", "correct": true, "score": 0.9
+    });
+    let own = s.base.clone();
+    for (origin, want) in [
+        ("https://evil.example", StatusCode::FORBIDDEN),
+        ("null", StatusCode::FORBIDDEN),
+        (own.as_str(), StatusCode::OK),
+        ("https://app.example", StatusCode::OK),
+    ] {
+        let r = client
+            .post(s.url("/api/progress/attempt"))
+            .header("Origin", origin)
+            .json(&attempt)
+            .send()
+            .await
+            .unwrap();
+        let cors = r
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_string());
+        let (status, body) = json(r).await;
+        assert_eq!(status, want, "{origin}: {body}");
+        if want == StatusCode::FORBIDDEN {
+            assert_eq!(body["error_type"], "forbidden_origin", "{body}");
+        }
+        let listed = origin == "https://app.example";
+        assert_eq!(cors.is_some(), listed, "{origin}: CORS only for the listed");
+    }
+    let r = client
+        .get(s.url("/api/progress?profile=learner-origin"))
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "reading progress from elsewhere");
+    // The WebSocket handshake from another origin is refused before the upgrade.
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+            s.ws_url.as_str(),
+        )
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("Origin", "https://evil.example".parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403);
+        }
+        other => panic!("handshake from evil.example: {:?}", other.map(|_| ())),
+    }
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+            s.ws_url.as_str(),
+        )
+        .unwrap();
+    request.headers_mut().insert("Origin", own.parse().unwrap());
+    tokio_tungstenite::connect_async(request)
+        .await
+        .expect("same-origin handshake");
+    s.stop().await.unwrap();
+}
+
+/// Pages carry a strict Content-Security-Policy (and have no inline script for it to block),
+/// nosniff, no framing and no referrer.
+#[tokio::test]
+async fn pages_carry_security_headers_and_no_inline_script() {
+    let s = TestServer::start(&[]).await.ready().await;
+    for path in ["/", "/learn", "/practice", "/progress", "/about", "/health"] {
+        let r = reqwest::get(s.url(path)).await.unwrap();
+        let h = r.headers().clone();
+        let html = r.text().await.unwrap();
+        let csp = h
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{path}: no CSP"))
+            .to_str()
+            .unwrap();
+        for needle in [
+            "default-src 'self'",
+            "script-src 'self'",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+        ] {
+            assert!(csp.contains(needle), "{path}: {needle} missing from {csp}");
+        }
+        assert!(!csp.contains("unsafe"), "{path}: {csp}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        if path != "/health" {
+            for (i, _) in html.match_indices("<script") {
+                let tag = &html[i..i + html[i..].find('>').unwrap()];
+                assert!(tag.contains(" src="), "{path}: inline script {tag}");
+            }
+            let lower = html.to_ascii_lowercase();
+            for attr in [
+                " onclick=",
+                " onload=",
+                " onerror=",
+                " style=",
+                "javascript:",
+            ] {
+                assert!(!lower.contains(attr), "{path}: {attr}");
+            }
+        }
+    }
+    s.stop().await.unwrap();
+}
+
+/// Requests refused before any handler still get JSON: a request target over 8 KiB (414),
+/// too many headers (431), a WebSocket route without a handshake.
+#[tokio::test]
+async fn refusals_before_the_handlers_are_json() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let client = reqwest::Client::new();
+    let long = format!("/health?pad={}", "x".repeat(9000));
+    let (status, body) = json(client.get(s.url(&long)).send().await.unwrap()).await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (StatusCode::URI_TOO_LONG, Some("uri_too_long"))
+    );
+    let mut request = client.get(s.url("/health"));
+    for i in 0..80 {
+        request = request.header(format!("x-filler-{i}"), "1");
+    }
+    let (status, body) = json(request.send().await.unwrap()).await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Some("headers_too_large")
+        )
+    );
+    let (status, body) = json(client.get(s.url("/ws/stream")).send().await.unwrap()).await;
+    assert!(status.is_client_error(), "{status}");
+    assert!(
+        body["error"].as_str().unwrap().contains("WebSocket"),
+        "{body}"
+    );
+    let (status, body) = json(client.post(s.url("/ws/stream")).send().await.unwrap()).await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed"))
+    );
+    s.stop().await.unwrap();
+}
+
+/// A WebSocket message over `--ws-max-message-bytes` ends the connection with close code 1009
+/// (message too big), not a dropped socket.
+#[tokio::test]
+async fn an_oversized_websocket_message_closes_with_1009() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let s = TestServer::start(&["--max-body-bytes", "2048", "--ws-max-message-bytes", "4096"])
+        .await
+        .ready()
+        .await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(&s.ws_url).await.unwrap();
+    ws.send(Message::Binary(vec![0u8; 64 * 1024].into()))
+        .await
+        .unwrap();
+    let mut code = None;
+    for _ in 0..10 {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => {
+                code = frame.map(|f| u16::from(f.code));
+                break;
+            }
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("no close frame: {other:?}"),
+        }
+    }
+    assert_eq!(code, Some(1009));
+    s.stop().await.unwrap();
+}
