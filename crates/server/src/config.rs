@@ -235,6 +235,13 @@ pub struct ServeArgs {
     #[arg(long, env = "SIGNBRIDGE_MAX_CONNECTIONS", default_value_t = 512)]
     pub max_connections: usize,
 
+    /// Resident memory (MiB) above which the server refuses new sessions and heavy requests
+    /// (503 `memory_pressure`, WebSocket close 1013), trims what it can and reports
+    /// `degraded` in /health and /metrics, until it is back under 90% of it. Default: half the
+    /// memory of the machine or cgroup, between 256 and 1024 MiB. 0 turns the guard off.
+    #[arg(long, env = "SIGNBRIDGE_MAX_RSS_MB")]
+    pub max_rss_mb: Option<u64>,
+
     /// Origins (scheme://host[:port], comma-separated) whose pages may call the API and open
     /// the WebSocket besides the server's own. Default: none, same-origin only; a request from
     /// any other page gets 403 `forbidden_origin`.
@@ -267,6 +274,8 @@ pub struct Config {
     pub keep_alive: Duration,
     pub max_connections: usize,
     pub allowed_origins: Vec<String>,
+    /// Bytes of RSS above which the memory guard trips; `None`: off.
+    pub max_rss_bytes: Option<u64>,
     pub db: PathBuf,
 }
 
@@ -351,6 +360,13 @@ impl TryFrom<ServeArgs> for Config {
                     flag: "allowed-origins",
                     reason,
                 })?,
+            max_rss_bytes: match a
+                .max_rss_mb
+                .unwrap_or_else(crate::memory::default_max_rss_mb)
+            {
+                0 => None,
+                mb => Some(mb.saturating_mul(1 << 20)),
+            },
             db: a.db,
         })
     }

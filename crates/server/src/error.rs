@@ -45,6 +45,8 @@ pub enum ApiError {
     TooManySessions,
     #[error("the hand models are still loading")]
     NotReady,
+    #[error("the server is short of memory; retry shortly")]
+    MemoryPressure,
     #[error("request timed out")]
     Timeout,
     #[error("progress could not be saved; retry shortly")]
@@ -71,6 +73,7 @@ impl ApiError {
             ApiError::Overloaded => ErrorType::Overloaded,
             ApiError::TooManySessions => ErrorType::TooManySessions,
             ApiError::NotReady => ErrorType::ModelsNotReady,
+            ApiError::MemoryPressure => ErrorType::MemoryPressure,
             ApiError::Timeout => ErrorType::Timeout,
             ApiError::StorageUnavailable(_) => ErrorType::StorageUnavailable,
             ApiError::Internal(_) => ErrorType::Internal,
@@ -103,7 +106,9 @@ impl From<&ApiError> for StatusCode {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::Overloaded | ApiError::TooManySessions => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::NotReady | ApiError::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NotReady | ApiError::StorageUnavailable(_) | ApiError::MemoryPressure => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -128,6 +133,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if matches!(self, ApiError::MemoryPressure) {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("5"));
         }
         response
     }

@@ -156,6 +156,7 @@ where
     });
 
     let sweeper = tokio::spawn(expire_sessions(state.clone()));
+    let guard = tokio::spawn(watch_memory(state.clone()));
     let app = routes::router(state.clone());
     let stop = {
         let load_failed = load_failed.clone();
@@ -176,6 +177,7 @@ where
     };
     connections::serve_connections(listener, app, limits, stop).await;
     sweeper.abort();
+    guard.abort();
     let workers_state = state.clone();
     tokio::task::spawn_blocking(move || workers_state.workers.shutdown()).await?;
     // A loader still running is left to finish on its own; one that failed is reported.
@@ -196,6 +198,54 @@ async fn expire_sessions(state: AppState) {
         let expired = state.sessions.expire(Instant::now());
         if expired > 0 {
             tracing::debug!(expired, "idle sessions expired");
+        }
+    }
+}
+
+/// How often the memory guard reads the RSS.
+const MEMORY_CHECK_PERIOD: Duration = Duration::from_millis(100);
+/// While over the limit, memory is trimmed at most this often.
+const TRIM_PERIOD: Duration = Duration::from_secs(1);
+/// Idle HTTP sessions forgotten when memory is short.
+const TRIM_SESSIONS_IDLE: Duration = Duration::from_secs(30);
+
+/// The memory guard's monitor: reads the RSS every 100 ms; over `--max-rss-mb` the server is
+/// degraded (see `memory::MemoryGuard`) and trims: the allocator hands freed memory back and
+/// HTTP sessions idle for 30 s are forgotten.
+async fn watch_memory(state: AppState) {
+    if state.memory_guard.limit().is_none() {
+        return;
+    }
+    let mut tick = tokio::time::interval(MEMORY_CHECK_PERIOD);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_trim: Option<Instant> = None;
+    loop {
+        tick.tick().await;
+        let rss = ProcessMemory::read().rss_bytes;
+        match state.memory_guard.observe(rss) {
+            memory::Pressure::Over => {
+                if last_trim.is_none_or(|t| t.elapsed() >= TRIM_PERIOD) {
+                    if last_trim.is_none() {
+                        tracing::warn!(
+                            rss_mib = rss.unwrap_or(0) >> 20,
+                            "over --max-rss-mb: refusing new sessions and heavy requests"
+                        );
+                    }
+                    last_trim = Some(Instant::now());
+                    let dropped = state.sessions.drop_idle(TRIM_SESSIONS_IDLE, Instant::now());
+                    let _ = tokio::task::spawn_blocking(memory::release_free_memory).await;
+                    state.memory_guard.count_trim();
+                    tracing::debug!(dropped, "memory trimmed");
+                }
+            }
+            memory::Pressure::Recovered => {
+                last_trim = None;
+                tracing::info!(
+                    rss_mib = rss.unwrap_or(0) >> 20,
+                    "memory back under --max-rss-mb: serving normally"
+                );
+            }
+            memory::Pressure::Unchanged => {}
         }
     }
 }

@@ -142,8 +142,14 @@ impl Sessions {
 
     /// The HTTP session named `id`, created (new) if unknown or expired; `None` creates one
     /// with a fresh id. A request that names a live new session establishes it, if there is
-    /// room among the established ones.
-    pub fn http(&self, id: Option<&str>, now: Instant) -> Result<HttpSession, ApiError> {
+    /// room among the established ones. `allow_new` false (the memory guard): only existing
+    /// sessions are served, creating one is `MemoryPressure`.
+    pub fn http(
+        &self,
+        id: Option<&str>,
+        now: Instant,
+        allow_new: bool,
+    ) -> Result<HttpSession, ApiError> {
         let mut entries = self.entries();
         if let Some(id) = id {
             let established = count(&entries, |e| e.kind() == SessionKind::Http && e.established);
@@ -163,6 +169,9 @@ impl Sessions {
                     }
                 }
             }
+        }
+        if !allow_new {
+            return Err(ApiError::MemoryPressure);
         }
         let id = id.map_or_else(new_id, str::to_string);
         if matches!(entries.get(&id), Some(e) if e.kind() == SessionKind::Ws) {
@@ -362,8 +371,10 @@ mod tests {
     fn same_id_gets_the_same_interpreter_until_it_expires() {
         let s = sessions(10, Duration::from_secs(60));
         let t0 = Instant::now();
-        let a = s.http(None, t0).unwrap();
-        let b = s.http(Some(&a.id), t0 + Duration::from_secs(59)).unwrap();
+        let a = s.http(None, t0, true).unwrap();
+        let b = s
+            .http(Some(&a.id), t0 + Duration::from_secs(59), true)
+            .unwrap();
         assert!(Arc::ptr_eq(&a.interpreter, &b.interpreter));
         assert_eq!(
             s.expire(t0 + Duration::from_secs(100)),
@@ -371,7 +382,9 @@ mod tests {
             "touched at 59 s, so alive at 100 s"
         );
         assert_eq!(s.expire(t0 + Duration::from_secs(120)), 1);
-        let c = s.http(Some(&a.id), t0 + Duration::from_secs(121)).unwrap();
+        let c = s
+            .http(Some(&a.id), t0 + Duration::from_secs(121), true)
+            .unwrap();
         assert!(!Arc::ptr_eq(&a.interpreter, &c.interpreter));
     }
 
@@ -383,7 +396,7 @@ mod tests {
         let _ws2 = s.open_ws(now).unwrap();
         assert!(matches!(s.open_ws(now), Err(ApiError::TooManySessions)));
         for _ in 0..10 {
-            s.http(None, now).unwrap();
+            s.http(None, now, true).unwrap();
         }
         assert_eq!(
             s.counts(),
@@ -408,15 +421,20 @@ mod tests {
             Arc::new(Classifier::default_model()),
         );
         let t0 = Instant::now();
-        let once = s.http(None, t0).unwrap();
-        let back = s.http(None, t0).unwrap();
-        s.http(Some(&back.id), t0 + Duration::from_secs(1)).unwrap();
+        let once = s.http(None, t0, true).unwrap();
+        let back = s.http(None, t0, true).unwrap();
+        s.http(Some(&back.id), t0 + Duration::from_secs(1), true)
+            .unwrap();
         // More strangers: they push out the new session idle longest, never the established one.
-        s.http(None, t0 + Duration::from_secs(2)).unwrap();
-        s.http(None, t0 + Duration::from_secs(3)).unwrap();
-        let again = s.http(Some(&once.id), t0 + Duration::from_secs(4)).unwrap();
+        s.http(None, t0 + Duration::from_secs(2), true).unwrap();
+        s.http(None, t0 + Duration::from_secs(3), true).unwrap();
+        let again = s
+            .http(Some(&once.id), t0 + Duration::from_secs(4), true)
+            .unwrap();
         assert!(!Arc::ptr_eq(&once.interpreter, &again.interpreter));
-        let kept = s.http(Some(&back.id), t0 + Duration::from_secs(5)).unwrap();
+        let kept = s
+            .http(Some(&back.id), t0 + Duration::from_secs(5), true)
+            .unwrap();
         assert!(Arc::ptr_eq(&back.interpreter, &kept.interpreter));
         // Idle: the new ones go after a minute, the established one after the full TTL.
         assert_eq!(s.expire(t0 + Duration::from_secs(120)), 2);

@@ -50,6 +50,8 @@ pub enum ErrorType {
     Overloaded,
     TooManySessions,
     ModelsNotReady,
+    /// 503: over `--max-rss-mb`; new sessions and heavy requests are refused for a while.
+    MemoryPressure,
     Timeout,
     /// The progress database.
     StorageUnavailable,
@@ -74,6 +76,7 @@ impl ErrorType {
             ErrorType::Overloaded => "overloaded",
             ErrorType::TooManySessions => "too_many_sessions",
             ErrorType::ModelsNotReady => "models_not_ready",
+            ErrorType::MemoryPressure => "memory_pressure",
             ErrorType::Timeout => "timeout",
             ErrorType::StorageUnavailable => "storage_unavailable",
             ErrorType::UnreadableFile => "unreadable_file",
@@ -191,9 +194,14 @@ impl From<SentenceState> for SentenceBody {
 /// `GET /health`.
 #[derive(Clone, Debug, Serialize)]
 pub struct HealthBody {
-    /// `"ok"` or `"loading"`.
+    /// `"ok"`, `"loading"` or `"degraded"` (over `--max-rss-mb`: new sessions and heavy
+    /// requests are refused until memory is back under 90% of it).
     pub status: &'static str,
     pub models_loaded: bool,
+    pub degraded: bool,
+    pub rss_bytes: Option<u64>,
+    /// `--max-rss-mb` in bytes; `None` when the guard is off.
+    pub max_rss_bytes: Option<u64>,
     pub version: &'static str,
 }
 

@@ -37,9 +37,17 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthBo
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
+    let degraded = state.memory_guard.degraded();
     let body = HealthBody {
-        status: if ready { "ok" } else { "loading" },
+        status: match (ready, degraded) {
+            (false, _) => "loading",
+            (true, true) => "degraded",
+            (true, false) => "ok",
+        },
         models_loaded: ready,
+        degraded,
+        rss_bytes: crate::memory::ProcessMemory::read().rss_bytes,
+        max_rss_bytes: state.memory_guard.limit(),
         version: VERSION,
     };
     (status, Json(body))

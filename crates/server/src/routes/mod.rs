@@ -174,7 +174,9 @@ impl HttpSession {
                         "X-Session-Id must be 8 to 128 characters of A-Z a-z 0-9 _ -".into(),
                     )
                 })?;
-            let session = app.sessions.http(Some(id), now)?;
+            let session = app
+                .sessions
+                .http(Some(id), now, !app.memory_guard.degraded())?;
             return Ok(HttpSession {
                 interpreter: session.interpreter,
                 stats: session.stats,
@@ -182,7 +184,9 @@ impl HttpSession {
             });
         }
         let from_cookie = cookie_value(headers, SESSION_COOKIE).filter(|id| valid_id(id));
-        let session = app.sessions.http(from_cookie.as_deref(), now)?;
+        let session =
+            app.sessions
+                .http(from_cookie.as_deref(), now, !app.memory_guard.degraded())?;
         let cookie = if from_cookie.as_deref() == Some(session.id.as_str()) {
             None
         } else {

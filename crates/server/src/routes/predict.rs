@@ -25,6 +25,7 @@ pub async fn predict_image(
     Extension(Deadline(deadline)): Extension<Deadline>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<PredictionBody>, ApiError> {
+    state.admit_heavy()?;
     let upload = read_upload(multipart, state.config.max_body_bytes).await?;
     let answer = state.read(upload.file, deadline).await?;
     Ok(Json(PredictionBody::new(&answer.value, answer.timestamp)))
@@ -36,6 +37,7 @@ pub async fn predict_and_build(
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
+    state.admit_heavy()?;
     let session = HttpSession::resolve(&state, &headers)?;
     let upload = read_upload(multipart, state.config.max_body_bytes).await?;
     session.stats.frame();

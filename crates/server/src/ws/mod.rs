@@ -95,6 +95,11 @@ type InFlight = Pin<Box<dyn Future<Output = Returned> + Send>>;
 
 async fn run(state: AppState, socket: WebSocket) {
     let (mut tx, mut rx) = socket.split();
+    if let Err(e) = state.admit_heavy() {
+        let _ = tx.send(error_message(&state, &e)).await;
+        let _ = tx.send(close(TRY_AGAIN_LATER, "short of memory")).await;
+        return;
+    }
     let session = match state.sessions.open_ws(Instant::now()) {
         Ok(s) => s,
         Err(e) => {
