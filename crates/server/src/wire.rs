@@ -363,6 +363,10 @@ pub struct AttemptRequest {
     pub target: String,
     pub correct: bool,
     pub score: f32,
+    /// The client's id for this attempt (8 to 64 characters of `[A-Za-z0-9_-]`): an attempt
+    /// sent again with the same id (a retry after a lost reply) is stored once.
+    #[serde(default)]
+    pub attempt_id: Option<String>,
 }
 
 /// A profile's progress, the answer of both progress endpoints.
