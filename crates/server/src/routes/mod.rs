@@ -42,7 +42,11 @@ pub fn router(state: AppState) -> Router {
         .route("/sentence/backspace", post(sentence::backspace))
         .route("/sentence/clear", post(sentence::clear))
         .route("/clear-sentence", post(sentence::clear))
-        .route("/text-to-sign", post(text_to_sign::text_to_sign))
+        .route(
+            "/text-to-sign",
+            post(text_to_sign::text_to_sign)
+                .layer(DefaultBodyLimit::max(text_to_sign::MAX_BODY_BYTES)),
+        )
         .route("/api/memory", get(memory::memory))
         .route("/metrics", get(metrics::metrics))
         .route("/api/progress", get(progress::get_progress))

@@ -439,3 +439,59 @@ async fn an_oversized_websocket_message_closes_with_1009() {
     assert_eq!(code, Some(1009));
     s.stop().await.unwrap();
 }
+
+/// `/text-to-sign` answers 413 to a body over its limit (it was 400) and 400 to text that is not
+/// UTF-8, in a url-encoded form, JSON or multipart (a form's bad bytes were read as U+FFFD).
+#[tokio::test]
+async fn text_to_sign_refuses_big_bodies_and_text_that_is_not_utf8() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let client = reqwest::Client::new();
+    let post = |body: Vec<u8>, content_type: &'static str| {
+        client
+            .post(s.url("/text-to-sign"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let form = "application/x-www-form-urlencoded";
+    let mut big = b"text=".to_vec();
+    big.resize(6 * 1024 * 1024, b'a');
+    let (status, body) = json(post(big.clone(), form).await.unwrap()).await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"))
+    );
+    let (status, _) = json(post(big, "application/json").await.unwrap()).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    for (body, content_type) in [
+        (b"text=%FF%FEhi".to_vec(), form),
+        (b"text=\xff\xfehi".to_vec(), form),
+        (b"{\"text\": \"\xff\xfe\"}".to_vec(), "application/json"),
+    ] {
+        let (status, reply) = json(post(body, content_type).await.unwrap()).await;
+        assert_eq!(
+            (status, reply["error_type"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("bad_request")),
+            "{content_type}: {reply}"
+        );
+        assert!(
+            reply["error"].as_str().unwrap().contains("UTF-8"),
+            "{reply}"
+        );
+    }
+    let part = reqwest::multipart::Part::bytes(vec![0xFF, 0xFE, b'h']);
+    let r = client
+        .post(s.url("/text-to-sign"))
+        .multipart(reqwest::multipart::Form::new().part("text", part))
+        .send()
+        .await
+        .unwrap();
+    let (status, reply) = json(r).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{reply}");
+    let (status, reply) = json(post(b"text=Hi+you".to_vec(), form).await.unwrap()).await;
+    assert_eq!(
+        (status, reply["text"].as_str()),
+        (StatusCode::OK, Some("Hi you"))
+    );
+    s.stop().await.unwrap();
+}
