@@ -62,7 +62,7 @@ pub struct PipelineArgs {
 
     /// Images whose header declares more pixels than this are refused without decoding: the
     /// guard against decompression bombs. 16 MP takes a 12 MP phone photo; the models see at
-    /// most 0.3 MP. It also sets the memory one decode may use (3 bytes a pixel plus 8 MiB: 56
+    /// most 0.3 MP. It also sets the memory one decode may use (3 bytes a pixel plus 8 MiB: 54
     /// MiB by default), so raising it raises peak memory per image.
     #[arg(
         long,

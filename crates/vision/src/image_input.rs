@@ -6,7 +6,7 @@
 //! What one decode may cost is bounded before and while it runs:
 //! - pixels: the header's dimensions against [`ImageLimits::max_pixels`] (16 MP by default);
 //! - memory: each decoder's buffers within [`ImageLimits::decode_budget`] (3 bytes per allowed
-//!   pixel plus 8 MiB, 56 MiB by default): JPEG through libjpeg's own memory limit (a
+//!   pixel plus 8 MiB, 54 MiB by default): JPEG through libjpeg's own memory limit (a
 //!   progressive file's whole-image coefficient buffer), PNG read row by row into the RGB
 //!   frame, WebP checked from its header;
 //! - work: a JPEG is decoded straight to (about) the working size with libjpeg's DCT scaling
