@@ -72,11 +72,13 @@ pub struct PipelineArgs {
     pub max_short_side: u32,
 
     /// Images whose header declares more pixels than this are refused without decoding: the
-    /// guard against decompression bombs. Raising it raises peak memory per image.
+    /// guard against decompression bombs. 16 MP takes a 12 MP phone photo; the models see at
+    /// most 0.3 MP. It also sets the memory one decode may use (3 bytes a pixel plus 8 MiB: 54
+    /// MiB by default), so raising it raises peak memory per image.
     #[arg(
         long,
         env = "SIGNBRIDGE_MAX_IMAGE_PIXELS",
-        default_value_t = 40_000_000
+        default_value_t = signbridge_vision::image_input::DEFAULT_MAX_PIXELS
     )]
     pub max_image_pixels: u64,
 }
@@ -198,15 +200,30 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub pipeline: PipelineArgs,
 
-    /// Most live sessions (WebSocket connections plus HTTP sentence sessions). Each WebSocket
-    /// session holds a hand tracker; over the cap new sessions get 429.
+    /// Most live WebSocket sessions (each holds a hand tracker); over the cap a new one gets an
+    /// error message and close 1013. HTTP sessions have caps of their own.
     #[arg(long, env = "SIGNBRIDGE_MAX_SESSIONS", default_value_t = 128)]
     pub max_sessions: usize,
 
-    /// Seconds an HTTP session's sentence is kept after its last request. Longer keeps a
-    /// sentence across pauses; shorter frees memory sooner.
+    /// Most established HTTP sessions (ones a client came back to with its id); beyond it a
+    /// session stays new (short-lived). Each holds a sentence and an interpreter.
+    #[arg(long, env = "SIGNBRIDGE_MAX_HTTP_SESSIONS", default_value_t = 256)]
+    pub max_http_sessions: usize,
+
+    /// Most new HTTP sessions (created by a request, not yet used again). When full, the one
+    /// idle longest is forgotten: a flood of requests without a session id only churns these.
+    #[arg(long, env = "SIGNBRIDGE_MAX_NEW_SESSIONS", default_value_t = 128)]
+    pub max_new_sessions: usize,
+
+    /// Seconds an established HTTP session's sentence is kept after its last request. Longer
+    /// keeps a sentence across pauses; shorter frees memory sooner.
     #[arg(long, env = "SIGNBRIDGE_SESSION_TTL_SECS", default_value_t = 1800.0)]
     pub session_ttl_secs: f64,
+
+    /// Seconds a new HTTP session is kept idle before a request comes back to it (at most
+    /// --session-ttl-secs).
+    #[arg(long, env = "SIGNBRIDGE_NEW_SESSION_TTL_SECS", default_value_t = 60.0)]
+    pub new_session_ttl_secs: f64,
 
     /// Seconds a WebSocket may stay silent before the server closes it.
     #[arg(long, env = "SIGNBRIDGE_WS_IDLE_SECS", default_value_t = 120.0)]
@@ -217,10 +234,35 @@ pub struct ServeArgs {
     #[arg(long, env = "SIGNBRIDGE_REQUEST_TIMEOUT_SECS", default_value_t = 30.0)]
     pub request_timeout_secs: f64,
 
-    /// Seconds a client may take to send a request's headers (the slow-loris guard); an idle
-    /// keep-alive connection is closed after this too. Too short drops clients on slow links.
+    /// Seconds a client may take to send a request's headers (the slow-loris guard), and a new
+    /// connection to send its first request (silent sockets, HTTP/2 prefaces alone). Too short
+    /// drops clients on slow links.
     #[arg(long, env = "SIGNBRIDGE_HEADER_TIMEOUT_SECS", default_value_t = 10.0)]
     pub header_timeout_secs: f64,
+
+    /// Seconds an idle connection (no request in flight: HTTP/1 keep-alive, HTTP/2) is kept
+    /// after its last request. Longer saves browsers a reconnect; shorter frees sockets sooner.
+    #[arg(long, env = "SIGNBRIDGE_KEEP_ALIVE_SECS", default_value_t = 30.0)]
+    pub keep_alive_secs: f64,
+
+    /// Most open connections (WebSockets, once upgraded, are counted by --max-sessions
+    /// instead). At the cap new connections wait in the kernel's backlog. Keep it well under
+    /// the process's file descriptor limit (ulimit -n).
+    #[arg(long, env = "SIGNBRIDGE_MAX_CONNECTIONS", default_value_t = 512)]
+    pub max_connections: usize,
+
+    /// Resident memory (MiB) above which the server refuses new sessions and heavy requests
+    /// (503 `memory_pressure`, WebSocket close 1013), trims what it can and reports
+    /// `degraded` in /health and /metrics, until it is back under 90% of it. Default: half the
+    /// memory of the machine or cgroup, between 256 and 1024 MiB. 0 turns the guard off.
+    #[arg(long, env = "SIGNBRIDGE_MAX_RSS_MB")]
+    pub max_rss_mb: Option<u64>,
+
+    /// Origins (scheme://host[:port], comma-separated) whose pages may call the API and open
+    /// the WebSocket besides the server's own. Default: none, same-origin only; a request from
+    /// any other page gets 403 `forbidden_origin`.
+    #[arg(long, env = "SIGNBRIDGE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
 
     /// SQLite database holding learners' progress (created if missing).
     #[arg(long, env = "SIGNBRIDGE_DB", default_value = "signbridge.sqlite3")]
@@ -238,10 +280,18 @@ pub struct Config {
     pub ws_max_message_bytes: usize,
     pub pipeline: PipelineSettings,
     pub max_sessions: usize,
+    pub max_http_sessions: usize,
+    pub max_new_sessions: usize,
     pub session_ttl: Duration,
+    pub new_session_ttl: Duration,
     pub ws_idle: Duration,
     pub request_timeout: Duration,
     pub header_timeout: Duration,
+    pub keep_alive: Duration,
+    pub max_connections: usize,
+    pub allowed_origins: Vec<String>,
+    /// Bytes of RSS above which the memory guard trips; `None`: off.
+    pub max_rss_bytes: Option<u64>,
     pub db: PathBuf,
 }
 
@@ -291,11 +341,14 @@ impl TryFrom<ServeArgs> for Config {
             "ws-max-message-bytes",
             "at least --max-body-bytes",
         )?;
-        check(
-            (1..=100_000).contains(&a.max_sessions),
-            "max-sessions",
-            "between 1 and 100000",
-        )?;
+        for (value, flag) in [
+            (a.max_connections, "max-connections"),
+            (a.max_sessions, "max-sessions"),
+            (a.max_http_sessions, "max-http-sessions"),
+            (a.max_new_sessions, "max-new-sessions"),
+        ] {
+            check((1..=100_000).contains(&value), flag, "between 1 and 100000")?;
+        }
         Ok(Config {
             addr: SocketAddr::new(a.host, a.port),
             workers,
@@ -304,10 +357,32 @@ impl TryFrom<ServeArgs> for Config {
             ws_max_message_bytes: a.ws_max_message_bytes,
             pipeline: PipelineSettings::try_from(&a.pipeline)?,
             max_sessions: a.max_sessions,
+            max_http_sessions: a.max_http_sessions,
+            max_new_sessions: a.max_new_sessions,
             session_ttl: seconds(a.session_ttl_secs, "session-ttl-secs")?,
+            new_session_ttl: seconds(a.new_session_ttl_secs, "new-session-ttl-secs")?,
             ws_idle: seconds(a.ws_idle_secs, "ws-idle-secs")?,
             request_timeout: seconds(a.request_timeout_secs, "request-timeout-secs")?,
             header_timeout: seconds(a.header_timeout_secs, "header-timeout-secs")?,
+            keep_alive: seconds(a.keep_alive_secs, "keep-alive-secs")?,
+            max_connections: a.max_connections,
+            allowed_origins: a
+                .allowed_origins
+                .iter()
+                .filter(|o| !o.trim().is_empty())
+                .map(|o| crate::security::parse_origin(o))
+                .collect::<Result<_, _>>()
+                .map_err(|reason| ConfigError {
+                    flag: "allowed-origins",
+                    reason,
+                })?,
+            max_rss_bytes: match a
+                .max_rss_mb
+                .unwrap_or_else(crate::memory::default_max_rss_mb)
+            {
+                0 => None,
+                mb => Some(mb.saturating_mul(1 << 20)),
+            },
             db: a.db,
         })
     }
@@ -338,7 +413,7 @@ mod tests {
         assert!(c.workers >= 1);
         assert_eq!(c.max_body_bytes, 5 * 1024 * 1024);
         assert_eq!(c.pipeline.pipeline.variant, ModelVariant::Full);
-        assert_eq!(c.pipeline.limits.max_pixels, 40_000_000);
+        assert_eq!(c.pipeline.limits.max_pixels, 16_000_000);
     }
 
     #[test]

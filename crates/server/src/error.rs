@@ -21,6 +21,14 @@ pub enum ApiError {
     BadRequest(String),
     #[error("not found")]
     NotFound,
+    #[error("requests from this page's origin are not allowed")]
+    ForbiddenOrigin,
+    #[error("{0}")]
+    UriTooLong(String),
+    #[error("{0}")]
+    HeadersTooLarge(String),
+    #[error("{0}")]
+    UpgradeRequired(String),
     #[error("method {0} not allowed here")]
     MethodNotAllowed(String),
     #[error("{0}")]
@@ -37,6 +45,8 @@ pub enum ApiError {
     TooManySessions,
     #[error("the hand models are still loading")]
     NotReady,
+    #[error("the server is short of memory; retry shortly")]
+    MemoryPressure,
     #[error("request timed out")]
     Timeout,
     #[error("progress could not be saved; retry shortly")]
@@ -51,6 +61,10 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => ErrorType::BadRequest,
             ApiError::NotFound => ErrorType::NotFound,
+            ApiError::ForbiddenOrigin => ErrorType::ForbiddenOrigin,
+            ApiError::UriTooLong(_) => ErrorType::UriTooLong,
+            ApiError::HeadersTooLarge(_) => ErrorType::HeadersTooLarge,
+            ApiError::UpgradeRequired(_) => ErrorType::BadRequest,
             ApiError::MethodNotAllowed(_) => ErrorType::MethodNotAllowed,
             ApiError::PayloadTooLarge(_) => ErrorType::PayloadTooLarge,
             ApiError::UnsupportedType(_) => ErrorType::UnsupportedType,
@@ -59,6 +73,7 @@ impl ApiError {
             ApiError::Overloaded => ErrorType::Overloaded,
             ApiError::TooManySessions => ErrorType::TooManySessions,
             ApiError::NotReady => ErrorType::ModelsNotReady,
+            ApiError::MemoryPressure => ErrorType::MemoryPressure,
             ApiError::Timeout => ErrorType::Timeout,
             ApiError::StorageUnavailable(_) => ErrorType::StorageUnavailable,
             ApiError::Internal(_) => ErrorType::Internal,
@@ -80,6 +95,10 @@ impl From<&ApiError> for StatusCode {
         match e {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::ForbiddenOrigin => StatusCode::FORBIDDEN,
+            ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ApiError::UpgradeRequired(_) => StatusCode::UPGRADE_REQUIRED,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -87,7 +106,9 @@ impl From<&ApiError> for StatusCode {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::Overloaded | ApiError::TooManySessions => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::NotReady | ApiError::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NotReady | ApiError::StorageUnavailable(_) | ApiError::MemoryPressure => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -112,6 +133,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if matches!(self, ApiError::MemoryPressure) {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("5"));
         }
         response
     }

@@ -10,7 +10,7 @@ use std::ops::DerefMut;
 use std::time::Instant;
 
 use signbridge_interpreter::{read, Interpreter, Outcome, Reading};
-use signbridge_vision::{decode_image, VisionError};
+use signbridge_vision::{decode_image_until, Frame, ImageLimits, VisionError};
 use tokio::sync::oneshot;
 
 use crate::error::ApiError;
@@ -41,8 +41,13 @@ pub struct Answer<T> {
 pub type FrameJob<I> = oneshot::Receiver<(I, Result<Answer<Outcome>, VisionError>)>;
 
 impl State {
-    /// Image mode (`/predict-image`): the hands and letter of one photo, no session.
-    pub async fn read(&self, bytes: Vec<u8>) -> Result<Answer<Reading>, ApiError> {
+    /// Image mode (`/predict-image`): the hands and letter of one photo, no session. The work
+    /// stops when `deadline` (the request's) passes.
+    pub async fn read(
+        &self,
+        bytes: Vec<u8>,
+        deadline: Instant,
+    ) -> Result<Answer<Reading>, ApiError> {
         let models = self.models()?.clone();
         let classifier = self.classifier.clone();
         let limits = self.config.pipeline.limits.clone();
@@ -51,7 +56,7 @@ impl State {
             .workers
             .try_run(bytes, move |bytes| {
                 timed(queued_at, || {
-                    let frame = decode_image(&bytes, &limits)?;
+                    let frame = decode(&bytes, &limits, deadline)?;
                     read(&*models.hands, &classifier, &frame)
                 })
             })
@@ -64,11 +69,13 @@ impl State {
     /// A session's frame: `interpreter` goes to a worker with it. Refused at once, with the
     /// interpreter handed back, when the models are not loaded yet or the queue is full. The
     /// frame's time for the sentence builder is its arrival, not when a worker gets to it.
+    /// A frame still waiting or decoding when `deadline` passes is given up (`timeout`).
     pub fn submit<I>(
         &self,
         interpreter: I,
         bytes: Vec<u8>,
         mode: Mode,
+        deadline: Instant,
     ) -> Result<FrameJob<I>, (ApiError, I)>
     where
         I: DerefMut<Target = Interpreter> + Send + 'static,
@@ -83,7 +90,7 @@ impl State {
         self.workers
             .try_run(interpreter, move |mut interpreter| {
                 let answer = timed(queued_at, || {
-                    let frame = decode_image(&bytes, &limits)?;
+                    let frame = decode(&bytes, &limits, deadline)?;
                     match mode {
                         Mode::Video => interpreter.frame(&*models.hands, t_ms, &frame),
                         Mode::Still => interpreter.still(&*models.hands, t_ms, &frame),
@@ -107,6 +114,15 @@ impl State {
         }
         Some((interpreter, answer.map_err(ApiError::from)))
     }
+}
+
+/// Decodes on a worker: nothing at all if the deadline passed while the job waited, and a
+/// decode that stops when it passes (a scan bomb or a huge image cannot hold the worker).
+fn decode(bytes: &[u8], limits: &ImageLimits, deadline: Instant) -> Result<Frame, VisionError> {
+    if Instant::now() >= deadline {
+        return Err(VisionError::Cancelled);
+    }
+    decode_image_until(bytes, limits, Some(deadline))
 }
 
 pub fn job_failed() -> ApiError {

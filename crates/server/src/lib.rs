@@ -10,7 +10,9 @@
 //!   decode and the interpreter; a session's interpreter travels with its frame.
 //! - [`sessions`]: whose sentence is whose, the session cap and idle expiry.
 //! - [`state`]: what all handlers share.
-//! - [`connections`]: accepting connections (header timeout, graceful drain).
+//! - [`connections`]: accepting connections (first-byte, header and keep-alive timeouts, a
+//!   connection cap, graceful drain).
+//! - [`security`]: allowed origins, security headers, what the access log records.
 //! - [`routes`]: one file per endpoint group; [`ws`]: the WebSocket stream with frame skipping.
 //! - [`wire`]: every JSON type a client sees or sends (mirrors docs/api.md), and the
 //!   `error_type` vocabulary shared with the command line.
@@ -29,6 +31,7 @@ pub mod memory;
 pub mod metrics;
 pub mod models;
 pub mod routes;
+pub mod security;
 pub mod sessions;
 pub mod state;
 pub mod storage;
@@ -157,6 +160,7 @@ where
     });
 
     let sweeper = tokio::spawn(expire_sessions(state.clone()));
+    let guard = tokio::spawn(watch_memory(state.clone()));
     let app = routes::router(state.clone());
     let stop = {
         let load_failed = load_failed.clone();
@@ -169,9 +173,15 @@ where
             let _ = stop_tx.send(true);
         }
     };
-    let (header_timeout, drain) = (state.config.header_timeout, state.config.request_timeout);
-    connections::serve_connections(listener, app, header_timeout, drain, stop).await;
+    let limits = connections::ConnectionLimits {
+        header_timeout: state.config.header_timeout,
+        keep_alive: state.config.keep_alive,
+        max_connections: state.config.max_connections,
+        drain: state.config.request_timeout,
+    };
+    connections::serve_connections(listener, app, limits, stop).await;
     sweeper.abort();
+    guard.abort();
     let workers_state = state.clone();
     tokio::task::spawn_blocking(move || workers_state.workers.shutdown()).await?;
     // A loader still running is left to finish on its own; one that failed is reported.
@@ -181,10 +191,10 @@ where
     Ok(())
 }
 
-/// Forgets idle HTTP sessions, checking a few times per TTL.
+/// Forgets idle HTTP sessions, checking a few times per (new sessions') TTL.
 async fn expire_sessions(state: AppState) {
     let period =
-        (state.sessions.ttl() / 4).clamp(Duration::from_millis(10), Duration::from_secs(30));
+        (state.sessions.new_ttl() / 4).clamp(Duration::from_millis(10), Duration::from_secs(15));
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -192,6 +202,54 @@ async fn expire_sessions(state: AppState) {
         let expired = state.sessions.expire(Instant::now());
         if expired > 0 {
             tracing::debug!(expired, "idle sessions expired");
+        }
+    }
+}
+
+/// How often the memory guard reads the RSS.
+const MEMORY_CHECK_PERIOD: Duration = Duration::from_millis(100);
+/// While over the limit, memory is trimmed at most this often.
+const TRIM_PERIOD: Duration = Duration::from_secs(1);
+/// Idle HTTP sessions forgotten when memory is short.
+const TRIM_SESSIONS_IDLE: Duration = Duration::from_secs(30);
+
+/// The memory guard's monitor: reads the RSS every 100 ms; over `--max-rss-mb` the server is
+/// degraded (see `memory::MemoryGuard`) and trims: the allocator hands freed memory back and
+/// HTTP sessions idle for 30 s are forgotten.
+async fn watch_memory(state: AppState) {
+    if state.memory_guard.limit().is_none() {
+        return;
+    }
+    let mut tick = tokio::time::interval(MEMORY_CHECK_PERIOD);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_trim: Option<Instant> = None;
+    loop {
+        tick.tick().await;
+        let rss = ProcessMemory::read().rss_bytes;
+        match state.memory_guard.observe(rss) {
+            memory::Pressure::Over => {
+                if last_trim.is_none_or(|t| t.elapsed() >= TRIM_PERIOD) {
+                    if last_trim.is_none() {
+                        tracing::warn!(
+                            rss_mib = rss.unwrap_or(0) >> 20,
+                            "over --max-rss-mb: refusing new sessions and heavy requests"
+                        );
+                    }
+                    last_trim = Some(Instant::now());
+                    let dropped = state.sessions.drop_idle(TRIM_SESSIONS_IDLE, Instant::now());
+                    let _ = tokio::task::spawn_blocking(memory::release_free_memory).await;
+                    state.memory_guard.count_trim();
+                    tracing::debug!(dropped, "memory trimmed");
+                }
+            }
+            memory::Pressure::Recovered => {
+                last_trim = None;
+                tracing::info!(
+                    rss_mib = rss.unwrap_or(0) >> 20,
+                    "memory back under --max-rss-mb: serving normally"
+                );
+            }
+            memory::Pressure::Unchanged => {}
         }
     }
 }

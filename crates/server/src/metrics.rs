@@ -59,6 +59,9 @@ pub struct Metrics {
     peak_rss: Gauge,
     ready: Gauge,
     engine: Family<Labels, Gauge>,
+    degraded: Gauge,
+    max_rss: Gauge,
+    trims: Gauge,
 }
 
 impl Default for Metrics {
@@ -79,6 +82,22 @@ impl Metrics {
         let sessions = Family::<Labels, Gauge>::default();
         let (rss, peak_rss, ready) = (Gauge::default(), Gauge::default(), Gauge::default());
         let engine = Family::<Labels, Gauge>::default();
+        let (degraded, max_rss, trims) = (Gauge::default(), Gauge::default(), Gauge::default());
+        registry.register(
+            "degraded",
+            "1 while over --max-rss-mb (new sessions and heavy requests refused)",
+            degraded.clone(),
+        );
+        registry.register(
+            "max_resident_memory_bytes",
+            "The memory guard's limit (--max-rss-mb); 0 when off",
+            max_rss.clone(),
+        );
+        registry.register(
+            "memory_trims",
+            "Times the memory guard trimmed memory",
+            trims.clone(),
+        );
         registry.register(
             "stage_seconds",
             "Time per pipeline stage (queue, decode, resize, palm, landmark, classify, total)",
@@ -137,7 +156,18 @@ impl Metrics {
             peak_rss,
             ready,
             engine,
+            degraded,
+            max_rss,
+            trims,
         }
+    }
+
+    /// The memory guard's state, read when `/metrics` is scraped.
+    pub fn set_memory_guard(&self, degraded: bool, limit: Option<u64>, trims: u64) {
+        self.degraded.set(i64::from(degraded));
+        self.max_rss
+            .set(i64::try_from(limit.unwrap_or(0)).unwrap_or(i64::MAX));
+        self.trims.set(i64::try_from(trims).unwrap_or(i64::MAX));
     }
 
     pub fn observe_frame(&self, source: Source, t: &StageTimes) {

@@ -1,8 +1,14 @@
 //! Sessions: whose sentence is whose. A WebSocket connection is one session for its lifetime
 //! and keeps its own [`Interpreter`] (the registry only counts it). HTTP clients name theirs with
 //! `X-Session-Id` or the `signbridge_session` cookie; their interpreter lives here, between
-//! requests, and an HTTP session idle longer than the TTL is forgotten. The number of live
-//! sessions is capped. Time is passed in (`now`), so expiry is tested without sleeping.
+//! requests. Time is passed in (`now`), so expiry is tested without sleeping.
+//!
+//! Strangers cannot use up the sessions (issue 15): WebSocket and HTTP sessions have caps of
+//! their own, and an HTTP session is *new* until a request comes back with its id: a new
+//! session lives `new_ttl` (60 s) idle, not `ttl`, and when `max_new` of them exist the one idle
+//! longest is forgotten to make room, so a flood of id-less requests only churns other new
+//! sessions. A session that came back is *established* (up to `max_http` of them; beyond that
+//! it stays new) and lives `ttl` idle. `GET /sentence` without an id creates nothing.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -61,6 +67,8 @@ struct Entry {
     stats: Arc<Stats>,
     created: Instant,
     last_seen: Instant,
+    /// An HTTP session a request has come back to (by its id) after the one that created it.
+    established: bool,
 }
 
 impl Entry {
@@ -79,20 +87,45 @@ pub struct HttpSession {
     pub stats: Arc<Stats>,
 }
 
+/// The caps and lifetimes of [`Sessions`].
+#[derive(Clone, Copy, Debug)]
+pub struct SessionLimits {
+    /// Live WebSocket sessions (each holds a hand tracker).
+    pub max_ws: usize,
+    /// Established HTTP sessions.
+    pub max_http: usize,
+    /// New HTTP sessions; the one idle longest makes room for the next.
+    pub max_new: usize,
+    /// How long an established HTTP session is kept idle.
+    pub ttl: Duration,
+    /// How long a new HTTP session is kept idle (at most `ttl`).
+    pub new_ttl: Duration,
+}
+
 pub struct Sessions {
     entries: Mutex<HashMap<String, Entry>>,
-    max: usize,
-    ttl: Duration,
+    limits: SessionLimits,
     classifier: Arc<Classifier>,
 }
 
 impl Sessions {
-    pub fn new(max: usize, ttl: Duration, classifier: Arc<Classifier>) -> Sessions {
+    pub fn new(limits: SessionLimits, classifier: Arc<Classifier>) -> Sessions {
         Sessions {
             entries: Mutex::new(HashMap::new()),
-            max,
-            ttl,
+            limits: SessionLimits {
+                new_ttl: limits.new_ttl.min(limits.ttl),
+                ..limits
+            },
             classifier,
+        }
+    }
+
+    /// How long `e` is kept idle.
+    fn ttl_of(&self, e: &Entry) -> Duration {
+        if e.established {
+            self.limits.ttl
+        } else {
+            self.limits.new_ttl
         }
     }
 
@@ -107,28 +140,60 @@ impl Sessions {
         Interpreter::new(self.classifier.clone())
     }
 
-    /// The HTTP session named `id`, created if unknown or expired; `None` creates one with a
-    /// fresh id.
-    pub fn http(&self, id: Option<&str>, now: Instant) -> Result<HttpSession, ApiError> {
+    /// The HTTP session named `id`, created (new) if unknown or expired; `None` creates one
+    /// with a fresh id. A request that names a live new session establishes it, if there is
+    /// room among the established ones. `allow_new` false (the memory guard): only existing
+    /// sessions are served, creating one is `MemoryPressure`.
+    pub fn http(
+        &self,
+        id: Option<&str>,
+        now: Instant,
+        allow_new: bool,
+    ) -> Result<HttpSession, ApiError> {
         let mut entries = self.entries();
         if let Some(id) = id {
+            let established = count(&entries, |e| e.kind() == SessionKind::Http && e.established);
             if let Some(e) = entries.get_mut(id) {
                 if let Holder::Http(interpreter) = &e.holder {
-                    if now.saturating_duration_since(e.last_seen) <= self.ttl {
+                    let interpreter = interpreter.clone();
+                    if now.saturating_duration_since(e.last_seen) <= self.ttl_of(e) {
                         e.last_seen = now;
+                        if !e.established && established < self.limits.max_http {
+                            e.established = true;
+                        }
                         return Ok(HttpSession {
                             id: id.to_string(),
-                            interpreter: interpreter.clone(),
+                            interpreter,
                             stats: e.stats.clone(),
                         });
                     }
                 }
             }
         }
+        if !allow_new {
+            return Err(ApiError::MemoryPressure);
+        }
         let id = id.map_or_else(new_id, str::to_string);
+        if matches!(entries.get(&id), Some(e) if e.kind() == SessionKind::Ws) {
+            // WebSocket ids are never given out; a client cannot have guessed one.
+            return Err(ApiError::TooManySessions);
+        }
         entries.remove(&id);
+        let new_ones = count(&entries, |e| {
+            e.kind() == SessionKind::Http && !e.established
+        });
+        if new_ones >= self.limits.max_new {
+            let oldest = entries
+                .iter()
+                .filter(|(_, e)| e.kind() == SessionKind::Http && !e.established)
+                .min_by_key(|(_, e)| e.last_seen)
+                .map(|(id, _)| id.clone());
+            if let Some(oldest) = oldest {
+                entries.remove(&oldest);
+            }
+        }
         let interpreter = Arc::new(tokio::sync::Mutex::new(self.interpreter()));
-        let stats = self.insert(&mut entries, &id, Holder::Http(interpreter.clone()), now)?;
+        let stats = insert(&mut entries, &id, Holder::Http(interpreter.clone()), now);
         Ok(HttpSession {
             id,
             interpreter,
@@ -139,7 +204,12 @@ impl Sessions {
     /// Registers a WebSocket session; it lives until the guard is dropped.
     pub fn open_ws(self: &Arc<Self>, now: Instant) -> Result<WsSession, ApiError> {
         let id = new_id();
-        let stats = self.insert(&mut self.entries(), &id, Holder::Ws, now)?;
+        let mut entries = self.entries();
+        if count(&entries, |e| e.kind() == SessionKind::Ws) >= self.limits.max_ws {
+            return Err(ApiError::TooManySessions);
+        }
+        let stats = insert(&mut entries, &id, Holder::Ws, now);
+        drop(entries);
         Ok(WsSession {
             sessions: self.clone(),
             id,
@@ -147,35 +217,24 @@ impl Sessions {
         })
     }
 
-    fn insert(
-        &self,
-        entries: &mut HashMap<String, Entry>,
-        id: &str,
-        holder: Holder,
-        now: Instant,
-    ) -> Result<Arc<Stats>, ApiError> {
-        if entries.len() >= self.max {
-            return Err(ApiError::TooManySessions);
-        }
-        let stats = Arc::new(Stats::default());
-        entries.insert(
-            id.to_string(),
-            Entry {
-                holder,
-                stats: stats.clone(),
-                created: now,
-                last_seen: now,
-            },
-        );
-        Ok(stats)
-    }
-
-    /// Forgets HTTP sessions idle for longer than the TTL; returns how many.
+    /// Forgets HTTP sessions idle for longer than their TTL; returns how many.
     pub fn expire(&self, now: Instant) -> usize {
         let mut entries = self.entries();
         let before = entries.len();
         entries.retain(|_, e| {
-            e.kind() == SessionKind::Ws || now.saturating_duration_since(e.last_seen) <= self.ttl
+            e.kind() == SessionKind::Ws
+                || now.saturating_duration_since(e.last_seen) <= self.ttl_of(e)
+        });
+        before - entries.len()
+    }
+
+    /// Forgets every HTTP session idle for at least `idle` (the memory guard's trim); returns
+    /// how many.
+    pub fn drop_idle(&self, idle: Duration, now: Instant) -> usize {
+        let mut entries = self.entries();
+        let before = entries.len();
+        entries.retain(|_, e| {
+            e.kind() == SessionKind::Ws || now.saturating_duration_since(e.last_seen) < idle
         });
         before - entries.len()
     }
@@ -204,8 +263,14 @@ impl Sessions {
             .collect()
     }
 
+    /// The idle time of an established HTTP session.
     pub fn ttl(&self) -> Duration {
-        self.ttl
+        self.limits.ttl
+    }
+
+    /// The idle time of a new HTTP session, the shortest: how often to look for expired ones.
+    pub fn new_ttl(&self) -> Duration {
+        self.limits.new_ttl
     }
 
     fn touch(&self, id: &str, now: Instant) {
@@ -217,6 +282,30 @@ impl Sessions {
     fn remove(&self, id: &str) {
         self.entries().remove(id);
     }
+}
+
+fn count(entries: &HashMap<String, Entry>, f: impl Fn(&Entry) -> bool) -> usize {
+    entries.values().filter(|e| f(e)).count()
+}
+
+fn insert(
+    entries: &mut HashMap<String, Entry>,
+    id: &str,
+    holder: Holder,
+    now: Instant,
+) -> Arc<Stats> {
+    let stats = Arc::new(Stats::default());
+    entries.insert(
+        id.to_string(),
+        Entry {
+            holder,
+            stats: stats.clone(),
+            created: now,
+            last_seen: now,
+            established: false,
+        },
+    );
+    stats
 }
 
 /// A WebSocket session's registration; dropping it ends the session.
@@ -266,15 +355,26 @@ mod tests {
     use super::*;
 
     fn sessions(max: usize, ttl: Duration) -> Sessions {
-        Sessions::new(max, ttl, Arc::new(Classifier::default_model()))
+        Sessions::new(
+            SessionLimits {
+                max_ws: max,
+                max_http: max,
+                max_new: max,
+                ttl,
+                new_ttl: ttl,
+            },
+            Arc::new(Classifier::default_model()),
+        )
     }
 
     #[test]
     fn same_id_gets_the_same_interpreter_until_it_expires() {
         let s = sessions(10, Duration::from_secs(60));
         let t0 = Instant::now();
-        let a = s.http(None, t0).unwrap();
-        let b = s.http(Some(&a.id), t0 + Duration::from_secs(59)).unwrap();
+        let a = s.http(None, t0, true).unwrap();
+        let b = s
+            .http(Some(&a.id), t0 + Duration::from_secs(59), true)
+            .unwrap();
         assert!(Arc::ptr_eq(&a.interpreter, &b.interpreter));
         assert_eq!(
             s.expire(t0 + Duration::from_secs(100)),
@@ -282,21 +382,64 @@ mod tests {
             "touched at 59 s, so alive at 100 s"
         );
         assert_eq!(s.expire(t0 + Duration::from_secs(120)), 1);
-        let c = s.http(Some(&a.id), t0 + Duration::from_secs(121)).unwrap();
+        let c = s
+            .http(Some(&a.id), t0 + Duration::from_secs(121), true)
+            .unwrap();
         assert!(!Arc::ptr_eq(&a.interpreter, &c.interpreter));
     }
 
     #[test]
-    fn cap_counts_websocket_and_http_sessions() {
+    fn websocket_and_http_sessions_have_caps_of_their_own() {
         let s = Arc::new(sessions(2, Duration::from_secs(60)));
         let now = Instant::now();
         let ws = s.open_ws(now).unwrap();
-        s.http(None, now).unwrap();
-        assert!(matches!(s.http(None, now), Err(ApiError::TooManySessions)));
-        assert_eq!(s.counts(), (1, 1));
+        let _ws2 = s.open_ws(now).unwrap();
+        assert!(matches!(s.open_ws(now), Err(ApiError::TooManySessions)));
+        for _ in 0..10 {
+            s.http(None, now, true).unwrap();
+        }
+        assert_eq!(
+            s.counts(),
+            (2, 2),
+            "new HTTP sessions make room for each other"
+        );
         drop(ws);
+        assert_eq!(s.counts(), (1, 2));
+        s.open_ws(now).unwrap();
+    }
+
+    #[test]
+    fn a_new_session_is_short_lived_until_it_comes_back() {
+        let s = Sessions::new(
+            SessionLimits {
+                max_ws: 4,
+                max_http: 4,
+                max_new: 2,
+                ttl: Duration::from_secs(1800),
+                new_ttl: Duration::from_secs(60),
+            },
+            Arc::new(Classifier::default_model()),
+        );
+        let t0 = Instant::now();
+        let once = s.http(None, t0, true).unwrap();
+        let back = s.http(None, t0, true).unwrap();
+        s.http(Some(&back.id), t0 + Duration::from_secs(1), true)
+            .unwrap();
+        // More strangers: they push out the new session idle longest, never the established one.
+        s.http(None, t0 + Duration::from_secs(2), true).unwrap();
+        s.http(None, t0 + Duration::from_secs(3), true).unwrap();
+        let again = s
+            .http(Some(&once.id), t0 + Duration::from_secs(4), true)
+            .unwrap();
+        assert!(!Arc::ptr_eq(&once.interpreter, &again.interpreter));
+        let kept = s
+            .http(Some(&back.id), t0 + Duration::from_secs(5), true)
+            .unwrap();
+        assert!(Arc::ptr_eq(&back.interpreter, &kept.interpreter));
+        // Idle: the new ones go after a minute, the established one after the full TTL.
+        assert_eq!(s.expire(t0 + Duration::from_secs(120)), 2);
         assert_eq!(s.counts(), (0, 1));
-        s.http(None, now).unwrap();
+        assert_eq!(s.expire(t0 + Duration::from_secs(1806)), 1);
     }
 
     #[test]

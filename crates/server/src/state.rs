@@ -10,9 +10,10 @@ use signbridge_signs::Classifier;
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::memory::MemoryGuard;
 use crate::metrics::Metrics;
 use crate::models::Models;
-use crate::sessions::Sessions;
+use crate::sessions::{SessionLimits, Sessions};
 use crate::storage::Storage;
 use crate::workers::Workers;
 
@@ -31,6 +32,8 @@ pub struct State {
     pub started: Instant,
     /// Resident memory right after the models were loaded, the base for per-session figures.
     pub baseline_rss: OnceLock<u64>,
+    /// `--max-rss-mb`: whether new sessions and heavy requests are refused now.
+    pub memory_guard: MemoryGuard,
     /// Turns true when the server is shutting down; long-lived connections watch it.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -43,10 +46,16 @@ impl State {
         shutdown: watch::Receiver<bool>,
     ) -> State {
         let classifier = Arc::new(Classifier::default_model());
+        let memory_guard = MemoryGuard::new(config.max_rss_bytes);
         State {
             sessions: Arc::new(Sessions::new(
-                config.max_sessions,
-                config.session_ttl,
+                SessionLimits {
+                    max_ws: config.max_sessions,
+                    max_http: config.max_http_sessions,
+                    max_new: config.max_new_sessions,
+                    ttl: config.session_ttl,
+                    new_ttl: config.new_session_ttl,
+                },
                 classifier.clone(),
             )),
             classifier,
@@ -57,7 +66,17 @@ impl State {
             metrics: Metrics::new(),
             started: Instant::now(),
             baseline_rss: OnceLock::new(),
+            memory_guard,
             shutdown,
+        }
+    }
+
+    /// Refuses heavy work and new sessions while the memory guard is tripped.
+    pub fn admit_heavy(&self) -> Result<(), ApiError> {
+        if self.memory_guard.degraded() {
+            Err(ApiError::MemoryPressure)
+        } else {
+            Ok(())
         }
     }
 

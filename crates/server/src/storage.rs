@@ -1,5 +1,7 @@
 //! Learners' progress in SQLite: one row per attempt (the history) and one row per profile and
-//! letter (the running totals and streaks), written in one transaction.
+//! letter (the running totals and streaks), written in one transaction. An attempt with a
+//! client id (`attempt_id`) is stored once: a retry of it changes nothing (a unique index on
+//! profile and id, added by migration 1).
 //!
 //! SQLite calls block, so every call runs on tokio's blocking pool, never on the async runtime.
 //! A database that cannot be opened does not stop the server: the progress API answers 503
@@ -35,6 +37,27 @@ CREATE TABLE IF NOT EXISTS letter_progress (
 );
 ";
 
+/// Schema changes after [`SCHEMA`], in order; `PRAGMA user_version` counts those applied.
+const MIGRATIONS: &[&str] = &[
+    // 1: attempts carry the client's id; a retried attempt is stored once.
+    "ALTER TABLE attempts ADD COLUMN attempt_id TEXT;
+     CREATE UNIQUE INDEX attempts_once ON attempts (profile, attempt_id)
+         WHERE attempt_id IS NOT NULL;",
+];
+
+/// Brings a database to the current schema, each migration in its own transaction.
+fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
+    conn.execute_batch(SCHEMA)?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("database unavailable: {0}")]
@@ -52,6 +75,8 @@ pub struct Attempt {
     pub letter: String,
     pub correct: bool,
     pub score: f32,
+    /// The client's id for the attempt: stored once however often it is sent.
+    pub attempt_id: Option<String>,
 }
 
 /// The progress database, shared by all requests.
@@ -110,11 +135,11 @@ impl Storage {
 }
 
 fn open_connection(path: &Path) -> Result<Connection, StorageError> {
-    let conn = Connection::open(path)?;
+    let mut conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(2))?;
     // WAL lets readers proceed during a write; it fails harmlessly on file systems without it.
     let _: Result<String, _> = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0));
-    conn.execute_batch(SCHEMA)?;
+    migrate(&mut conn)?;
     Ok(conn)
 }
 
@@ -124,11 +149,23 @@ fn unix_now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn write_attempt(conn: &Connection, a: &Attempt, now: i64) -> Result<(), StorageError> {
-    conn.execute(
-        "INSERT INTO attempts (profile, letter, correct, score, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![a.profile, a.letter, a.correct, f64::from(a.score), now],
+/// Records `a`; returns false (and changes nothing) when an attempt with its id is stored.
+fn write_attempt(conn: &Connection, a: &Attempt, now: i64) -> Result<bool, StorageError> {
+    let inserted = conn.execute(
+        "INSERT OR IGNORE INTO attempts (profile, letter, correct, score, at, attempt_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            a.profile,
+            a.letter,
+            a.correct,
+            f64::from(a.score),
+            now,
+            a.attempt_id
+        ],
     )?;
+    if inserted == 0 {
+        return Ok(false);
+    }
     let previous: Option<(i64, i64)> = conn
         .query_row(
             "SELECT streak, best_streak FROM letter_progress WHERE profile = ?1 AND letter = ?2",
@@ -146,7 +183,7 @@ fn write_attempt(conn: &Connection, a: &Attempt, now: i64) -> Result<(), Storage
              best_streak = excluded.best_streak, last_practised = excluded.last_practised",
         params![a.profile, a.letter, i64::from(a.correct), streak, best.max(streak), now],
     )?;
-    Ok(())
+    Ok(true)
 }
 
 fn read_progress(conn: &Connection, profile: &str) -> Result<ProgressBody, StorageError> {
@@ -193,13 +230,71 @@ mod tests {
             letter: letter.into(),
             correct,
             score: 0.5,
+            attempt_id: None,
         }
+    }
+
+    fn migrated() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        conn
+    }
+
+    #[test]
+    fn an_attempt_sent_twice_with_its_id_is_stored_once() {
+        let conn = migrated();
+        let a = Attempt {
+            attempt_id: Some("attempt-0001".into()),
+            ..attempt("A", true)
+        };
+        assert!(write_attempt(&conn, &a, 100).unwrap());
+        assert!(!write_attempt(&conn, &a, 101).unwrap(), "the retry");
+        let p = read_progress(&conn, "learner-01").unwrap();
+        assert_eq!((p.total_attempts, p.letters["A"].streak), (1, 1));
+        // Without an id every attempt counts, as before.
+        write_attempt(&conn, &attempt("A", true), 102).unwrap();
+        write_attempt(&conn, &attempt("A", true), 103).unwrap();
+        assert_eq!(
+            read_progress(&conn, "learner-01").unwrap().total_attempts,
+            3
+        );
+    }
+
+    #[test]
+    fn a_database_of_the_first_schema_is_migrated_with_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute(
+                "INSERT INTO attempts (profile, letter, correct, score, at)
+                 VALUES ('learner-01', 'A', 1, 0.5, 1)",
+                [],
+            )
+            .unwrap();
+        }
+        let mut conn = open_connection(&path).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        let rows: i64 = conn
+            .query_row("SELECT COUNT(*) FROM attempts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 1);
+        migrate(&mut conn).unwrap();
+        let a = Attempt {
+            attempt_id: Some("attempt-0002".into()),
+            ..attempt("B", true)
+        };
+        assert!(write_attempt(&conn, &a, 2).unwrap());
+        assert!(!write_attempt(&conn, &a, 3).unwrap());
     }
 
     #[test]
     fn streak_resets_on_a_miss_and_best_streak_stays() {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(SCHEMA).unwrap();
+        let conn = migrated();
         for (i, ok) in [true, true, false, true].into_iter().enumerate() {
             write_attempt(&conn, &attempt("A", ok), 100 + i as i64).unwrap();
         }
@@ -217,8 +312,7 @@ mod tests {
 
     #[test]
     fn unknown_profile_has_no_letters_and_zero_accuracy() {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(SCHEMA).unwrap();
+        let conn = migrated();
         let p = read_progress(&conn, "nobody-here").unwrap();
         assert!(p.letters.is_empty());
         assert_eq!(p.accuracy, 0.0);

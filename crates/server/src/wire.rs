@@ -34,6 +34,12 @@ pub use signbridge_signs::dataset::jsonl::{DetectedHand, DetectionRecord as Dete
 pub enum ErrorType {
     BadRequest,
     NotFound,
+    /// 403: the request's `Origin` is not this server's and not in `--allowed-origins`.
+    ForbiddenOrigin,
+    /// 414: the request target is over the limit.
+    UriTooLong,
+    /// 431: too many or too large request headers.
+    HeadersTooLarge,
     MethodNotAllowed,
     PayloadTooLarge,
     UnsupportedType,
@@ -44,6 +50,8 @@ pub enum ErrorType {
     Overloaded,
     TooManySessions,
     ModelsNotReady,
+    /// 503: over `--max-rss-mb`; new sessions and heavy requests are refused for a while.
+    MemoryPressure,
     Timeout,
     /// The progress database.
     StorageUnavailable,
@@ -57,6 +65,9 @@ impl ErrorType {
         match self {
             ErrorType::BadRequest => "bad_request",
             ErrorType::NotFound => "not_found",
+            ErrorType::ForbiddenOrigin => "forbidden_origin",
+            ErrorType::UriTooLong => "uri_too_long",
+            ErrorType::HeadersTooLarge => "headers_too_large",
             ErrorType::MethodNotAllowed => "method_not_allowed",
             ErrorType::PayloadTooLarge => "payload_too_large",
             ErrorType::UnsupportedType => "unsupported_type",
@@ -65,6 +76,7 @@ impl ErrorType {
             ErrorType::Overloaded => "overloaded",
             ErrorType::TooManySessions => "too_many_sessions",
             ErrorType::ModelsNotReady => "models_not_ready",
+            ErrorType::MemoryPressure => "memory_pressure",
             ErrorType::Timeout => "timeout",
             ErrorType::StorageUnavailable => "storage_unavailable",
             ErrorType::UnreadableFile => "unreadable_file",
@@ -78,7 +90,10 @@ impl From<&VisionError> for ErrorType {
         match e {
             VisionError::Decode(_) => ErrorType::UndecodableImage,
             VisionError::UnsupportedFormat(_) => ErrorType::UnsupportedType,
-            VisionError::TooLarge { .. } => ErrorType::ImageTooLarge,
+            VisionError::TooLarge { .. } | VisionError::OverBudget { .. } => {
+                ErrorType::ImageTooLarge
+            }
+            VisionError::Cancelled => ErrorType::Timeout,
             VisionError::Io { .. } => ErrorType::UnreadableFile,
             VisionError::Models(_) | VisionError::ModelFormat(_) | VisionError::Inference(_) => {
                 ErrorType::Internal
@@ -179,11 +194,16 @@ impl From<SentenceState> for SentenceBody {
 /// `GET /health`.
 #[derive(Clone, Debug, Serialize)]
 pub struct HealthBody {
-    /// `"ok"` or `"loading"`.
+    /// `"ok"`, `"loading"` or `"degraded"` (over `--max-rss-mb`: new sessions and heavy
+    /// requests are refused until memory is back under 90% of it).
     pub status: &'static str,
     pub models_loaded: bool,
     /// The inference engine (`litert` or `tract`); null while the models load.
     pub engine: Option<&'static str>,
+    pub degraded: bool,
+    pub rss_bytes: Option<u64>,
+    /// `--max-rss-mb` in bytes; `None` when the guard is off.
+    pub max_rss_bytes: Option<u64>,
     pub version: &'static str,
 }
 
@@ -211,8 +231,12 @@ pub struct Limits {
     pub max_long_side: u32,
     pub max_short_side: u32,
     pub max_hands: usize,
+    /// WebSocket sessions.
     pub max_sessions: usize,
+    pub max_http_sessions: usize,
+    pub max_new_sessions: usize,
     pub session_ttl_secs: f64,
+    pub new_session_ttl_secs: f64,
     pub ws_idle_secs: f64,
     pub request_timeout_secs: f64,
     pub workers: usize,
@@ -343,6 +367,10 @@ pub struct AttemptRequest {
     pub target: String,
     pub correct: bool,
     pub score: f32,
+    /// The client's id for this attempt (8 to 64 characters of `[A-Za-z0-9_-]`): an attempt
+    /// sent again with the same id (a retry after a lost reply) is stored once.
+    #[serde(default)]
+    pub attempt_id: Option<String>,
 }
 
 /// A profile's progress, the answer of both progress endpoints.

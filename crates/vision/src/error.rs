@@ -18,6 +18,17 @@ pub enum VisionError {
         height: u32,
         max_pixels: u64,
     },
+    /// Decoding the image would take more memory than one decode may use (its pixels are under
+    /// the limit, but its encoding needs more per pixel: a progressive 4:4:4 JPEG, a WebP).
+    #[error("image is {width}x{height}; decoding it needs more than {budget_mib} MiB")]
+    OverBudget {
+        width: u32,
+        height: u32,
+        budget_mib: u64,
+    },
+    /// Decoding was stopped because its deadline passed (the request it was for timed out).
+    #[error("decoding stopped: the request's deadline passed")]
+    Cancelled,
     /// A model file is missing, fails its checksum, or cannot be fetched.
     #[error("model files: {0}")]
     Models(String),

@@ -31,7 +31,7 @@ pub mod tracker;
 pub use engine::{Engine, EngineChoice, EngineKind};
 pub use error::VisionError;
 pub use hand::{Hand, Handedness, Point3, NUM_LANDMARKS};
-pub use image_input::{decode_image, Frame, ImageLimits};
+pub use image_input::{decode_image, decode_image_until, Frame, ImageLimits};
 pub use models::{ModelStore, ModelVariant};
 pub use pipeline::{Detection, HandPipeline, PipelineConfig, StageTimings};
 pub use tracker::HandTracker;

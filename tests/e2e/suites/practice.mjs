@@ -93,6 +93,8 @@ describe('practice', () => {
     assert.equal(await page.evaluate(() => JSON.parse(localStorage.getItem('signbridge.pendingAttempts') || '[]').length), 0, 'nothing left queued');
     const heldH = (await savedAttempts(page)).filter((a) => a.target === 'H' && a.correct).length;
     assert.ok(heldH >= 1);
+    // Every attempt carries the page's id for it, so a retry after a lost reply is stored once.
+    assert.ok(posted.length >= 1 && posted.every((p) => /^[A-Za-z0-9_-]{8,64}$/.test(p.attempt_id)), JSON.stringify(posted));
     const commitsH = commits().filter((c) => c === 'H').length;
     assert.ok(heldH <= commitsH, `${heldH} correct H attempts, but the server committed H ${commitsH} times (the page saw ${saw()})`);
     const first = seen.predictions.findIndex((m) => m.committed === 'H');

@@ -108,7 +108,8 @@ export class AttemptQueue extends EventTarget {
         const item = q[0];
         let progress;
         try {
-          progress = await postAttempt({ profile: item.profile, target: item.target, correct: item.correct, score: item.score });
+          // attempt_id: a retry after a lost reply (the write may have landed) is stored once.
+          progress = await postAttempt({ profile: item.profile, target: item.target, correct: item.correct, score: item.score, attempt_id: item.id });
         } catch (error) {
           this.failures++;
           this.lastError = error;

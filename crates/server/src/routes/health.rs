@@ -37,10 +37,18 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthBo
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
+    let degraded = state.memory_guard.degraded();
     let body = HealthBody {
-        status: if ready { "ok" } else { "loading" },
+        status: match (ready, degraded) {
+            (false, _) => "loading",
+            (true, true) => "degraded",
+            (true, false) => "ok",
+        },
         models_loaded: ready,
         engine: state.models.get().map(|m| m.engine),
+        degraded,
+        rss_bytes: crate::memory::ProcessMemory::read().rss_bytes,
+        max_rss_bytes: state.memory_guard.limit(),
         version: VERSION,
     };
     (status, Json(body))
@@ -63,7 +71,10 @@ pub async fn info(State(state): State<AppState>) -> Json<ApiInfo> {
             max_short_side: c.pipeline.limits.max_short_side,
             max_hands: c.pipeline.pipeline.max_hands,
             max_sessions: c.max_sessions,
+            max_http_sessions: c.max_http_sessions,
+            max_new_sessions: c.max_new_sessions,
             session_ttl_secs: c.session_ttl.as_secs_f64(),
+            new_session_ttl_secs: state.sessions.new_ttl().as_secs_f64(),
             ws_idle_secs: c.ws_idle.as_secs_f64(),
             request_timeout_secs: c.request_timeout.as_secs_f64(),
             workers: state.workers.threads(),

@@ -8,6 +8,10 @@ use crate::state::AppState;
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let (ws, http) = state.sessions.counts();
+    let guard = &state.memory_guard;
+    state
+        .metrics
+        .set_memory_guard(guard.degraded(), guard.limit(), guard.trims());
     let body = state.metrics.render(state.workers.queued(), ws, http);
     (
         [(

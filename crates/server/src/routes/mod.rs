@@ -10,11 +10,11 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use tower_http::cors::CorsLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::error::ApiError;
+use crate::security;
 use crate::sessions::{valid_id, SharedInterpreter, Stats, SESSION_COOKIE, SESSION_HEADER};
 use crate::state::AppState;
 
@@ -42,7 +42,11 @@ pub fn router(state: AppState) -> Router {
         .route("/sentence/backspace", post(sentence::backspace))
         .route("/sentence/clear", post(sentence::clear))
         .route("/clear-sentence", post(sentence::clear))
-        .route("/text-to-sign", post(text_to_sign::text_to_sign))
+        .route(
+            "/text-to-sign",
+            post(text_to_sign::text_to_sign)
+                .layer(DefaultBodyLimit::max(text_to_sign::MAX_BODY_BYTES)),
+        )
         .route("/api/memory", get(memory::memory))
         .route("/metrics", get(metrics::metrics))
         .route("/api/progress", get(progress::get_progress))
@@ -55,20 +59,62 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        // Innermost first: CORS for the listed origins only, then other origins refused (403),
+        // oversized request heads refused (414/431), failures counted, security headers on
+        // every response, and the span around it all.
+        .layer(security::cors(&state.config.allowed_origins))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::check_origin,
+        ))
+        .layer(middleware::from_fn(head_limits))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_failures,
         ))
-        // A span per request; responses and refusals are logged at debug (refusals are
-        // expected under load and counted in /metrics; internal errors log themselves).
+        .layer(middleware::from_fn(security::security_headers))
+        // A span per request (method and path, never the query string); responses and
+        // refusals are logged at debug (refusals are expected under load and counted in
+        // /metrics; internal errors log themselves).
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(security::request_span)
                 .on_response(DefaultOnResponse::new().level(Level::DEBUG))
                 .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
         )
-        .layer(CorsLayer::permissive())
         .with_state(state)
+}
+
+/// Longest request target (path and query) answered; longer is 414. hyper's own limit (64 KiB)
+/// answers with an empty body, so ours is lower.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// Most request headers, and their total size; more is 431 (hyper's own limits, 256 headers
+/// and about 400 KiB, answer with an empty body).
+pub const MAX_HEADERS: usize = 64;
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// 414 and 431 as JSON, before hyper's larger limits would answer them without a body.
+async fn head_limits(request: Request, next: Next) -> Response {
+    let uri = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if uri > MAX_URI_BYTES {
+        return ApiError::UriTooLong(format!("request target over {MAX_URI_BYTES} bytes"))
+            .into_response();
+    }
+    let headers = request.headers();
+    let bytes: usize = headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if headers.len() > MAX_HEADERS || bytes > MAX_HEADER_BYTES {
+        return ApiError::HeadersTooLarge(format!(
+            "over {MAX_HEADERS} headers or {MAX_HEADER_BYTES} bytes of them"
+        ))
+        .into_response();
+    }
+    next.run(request).await
 }
 
 async fn not_found() -> ApiError {
@@ -79,10 +125,19 @@ async fn method_not_allowed(method: Method) -> ApiError {
     ApiError::MethodNotAllowed(method.to_string())
 }
 
+/// When a request must be answered; handlers pass it on to the work they start, which stops
+/// when it passes (a decode on a worker, for one).
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline(pub Instant);
+
 /// The per-request time limit: upload, queueing and inference together. A slow client cannot
 /// hold a connection's memory or a worker's result for longer than this.
-async fn deadline(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(state.config.request_timeout, next.run(request)).await {
+async fn deadline(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let timeout = state.config.request_timeout;
+    request
+        .extensions_mut()
+        .insert(Deadline(Instant::now() + timeout));
+    match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::Timeout.into_response(),
     }
@@ -106,6 +161,11 @@ pub struct HttpSession {
 }
 
 impl HttpSession {
+    /// Whether the request names a session (header or cookie, valid or not).
+    pub fn named(headers: &HeaderMap) -> bool {
+        headers.contains_key(SESSION_HEADER) || cookie_value(headers, SESSION_COOKIE).is_some()
+    }
+
     pub fn resolve(app: &AppState, headers: &HeaderMap) -> Result<HttpSession, ApiError> {
         let now = Instant::now();
         if let Some(value) = headers.get(SESSION_HEADER) {
@@ -118,7 +178,9 @@ impl HttpSession {
                         "X-Session-Id must be 8 to 128 characters of A-Z a-z 0-9 _ -".into(),
                     )
                 })?;
-            let session = app.sessions.http(Some(id), now)?;
+            let session = app
+                .sessions
+                .http(Some(id), now, !app.memory_guard.degraded())?;
             return Ok(HttpSession {
                 interpreter: session.interpreter,
                 stats: session.stats,
@@ -126,7 +188,9 @@ impl HttpSession {
             });
         }
         let from_cookie = cookie_value(headers, SESSION_COOKIE).filter(|id| valid_id(id));
-        let session = app.sessions.http(from_cookie.as_deref(), now)?;
+        let session =
+            app.sessions
+                .http(from_cookie.as_deref(), now, !app.memory_guard.degraded())?;
         let cookie = if from_cookie.as_deref() == Some(session.id.as_str()) {
             None
         } else {

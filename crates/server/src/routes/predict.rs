@@ -3,12 +3,12 @@
 //! optional `language`.
 
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
 
-use super::HttpSession;
+use super::{Deadline, HttpSession};
 use crate::error::ApiError;
 use crate::frames::{job_failed, Mode};
 use crate::metrics::Source;
@@ -22,18 +22,22 @@ struct Upload {
 
 pub async fn predict_image(
     State(state): State<AppState>,
+    Extension(Deadline(deadline)): Extension<Deadline>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<PredictionBody>, ApiError> {
+    state.admit_heavy()?;
     let upload = read_upload(multipart, state.config.max_body_bytes).await?;
-    let answer = state.read(upload.file).await?;
+    let answer = state.read(upload.file, deadline).await?;
     Ok(Json(PredictionBody::new(&answer.value, answer.timestamp)))
 }
 
 pub async fn predict_and_build(
     State(state): State<AppState>,
+    Extension(Deadline(deadline)): Extension<Deadline>,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
+    state.admit_heavy()?;
     let session = HttpSession::resolve(&state, &headers)?;
     let upload = read_upload(multipart, state.config.max_body_bytes).await?;
     session.stats.frame();
@@ -41,7 +45,7 @@ pub async fn predict_and_build(
     // deadline) while the first one's frame is read.
     let interpreter = session.interpreter.clone().lock_owned().await;
     let job = state
-        .submit(interpreter, upload.file, Mode::Still)
+        .submit(interpreter, upload.file, Mode::Still, deadline)
         .map_err(|(e, _interpreter)| e)?;
     let (interpreter, answer) = state
         .finish(job, Source::Http)

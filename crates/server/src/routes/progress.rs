@@ -31,7 +31,7 @@ pub async fn record_attempt(
             ApiError::PayloadTooLarge("body over the limit".into())
         }
         e => ApiError::BadRequest(format!(
-            "expected JSON {{\"profile\", \"target\", \"correct\", \"score\"}}: {}",
+            "expected JSON {{\"profile\", \"target\", \"correct\", \"score\", \"attempt_id\"}}: {}",
             e.body_text()
         )),
     })?;
@@ -39,13 +39,16 @@ pub async fn record_attempt(
     Ok(Json(state.storage.record(attempt).await?))
 }
 
-/// Profile ids: 8 to 64 characters of `[A-Za-z0-9_-]`.
-fn check_profile(profile: String) -> Result<String, ApiError> {
-    let ok = (8..=64).contains(&profile.len())
-        && profile
+/// Profile and attempt ids: 8 to 64 characters of `[A-Za-z0-9_-]`.
+fn valid_id(id: &str) -> bool {
+    (8..=64).contains(&id.len())
+        && id
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn check_profile(profile: String) -> Result<String, ApiError> {
+    if valid_id(&profile) {
         Ok(profile)
     } else {
         Err(ApiError::BadRequest(
@@ -63,11 +66,17 @@ fn check_attempt(body: AttemptRequest) -> Result<Attempt, ApiError> {
     if !(body.score.is_finite() && (0.0..=1.0).contains(&body.score)) {
         return Err(ApiError::BadRequest("score must be between 0 and 1".into()));
     }
+    if body.attempt_id.as_deref().is_some_and(|id| !valid_id(id)) {
+        return Err(ApiError::BadRequest(
+            "attempt_id must be 8 to 64 characters of A-Z a-z 0-9 _ -".into(),
+        ));
+    }
     Ok(Attempt {
         profile,
         letter,
         correct: body.correct,
         score: body.score,
+        attempt_id: body.attempt_id,
     })
 }
 
@@ -81,6 +90,7 @@ mod tests {
             target: target.into(),
             correct: true,
             score,
+            attempt_id: None,
         }
     }
 
@@ -98,5 +108,8 @@ mod tests {
         assert!(check_profile("short".into()).is_err());
         assert!(check_profile("has spaces in it".into()).is_err());
         assert!(check_profile("x".repeat(65)).is_err());
+        let mut bad_id = body("A", 0.5);
+        bad_id.attempt_id = Some("no spaces allowed".into());
+        assert!(check_attempt(bad_id).is_err());
     }
 }

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use signbridge_interpreter::Edit;
 
@@ -18,6 +18,11 @@ async fn edit(
     headers: &HeaderMap,
     edit: Option<Edit>,
 ) -> Result<Response, ApiError> {
+    if edit.is_none() && !HttpSession::named(headers) {
+        // Reading the sentence of no session: an empty one, and no session is created.
+        let sentence = state.sessions.interpreter().sentence();
+        return Ok(Json(SentenceBody::from(sentence)).into_response());
+    }
     let session = HttpSession::resolve(state, headers)?;
     let sentence = {
         // Waits for a frame of this session that is being read.

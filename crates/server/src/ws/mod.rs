@@ -12,9 +12,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Instant;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use signbridge_interpreter::{Edit, Interpreter, Outcome};
 
@@ -31,16 +33,48 @@ use protocol::{close, message, parse, ParseOutcome, Request};
 
 /// Close codes (RFC 6455).
 const GOING_AWAY: u16 = 1001;
+const MESSAGE_TOO_BIG: u16 = 1009;
 const TRY_AGAIN_LATER: u16 = 1013;
 
 /// Edits held while a frame is away; a client sending more than this meanwhile is refused.
 const MAX_HELD_EDITS: usize = 32;
 
-pub async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    // A handshake that is not one is a JSON error like any other.
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => {
+            let message = format!(
+                "a WebSocket handshake is required: {}",
+                rejection.body_text()
+            );
+            return match rejection.status() {
+                StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed("this".into()),
+                StatusCode::UPGRADE_REQUIRED => ApiError::UpgradeRequired(message),
+                _ => ApiError::BadRequest(message),
+            }
+            .into_response();
+        }
+    };
     let max = state.config.ws_max_message_bytes;
     ws.max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| run(state, socket))
+}
+
+/// Whether a receive error is a message or frame over the size limit.
+fn is_too_big(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(tungstenite::Error::Capacity(_)) = err.downcast_ref::<tungstenite::Error>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// A frame waiting for the session's in-flight one to finish.
@@ -61,6 +95,11 @@ type InFlight = Pin<Box<dyn Future<Output = Returned> + Send>>;
 
 async fn run(state: AppState, socket: WebSocket) {
     let (mut tx, mut rx) = socket.split();
+    if let Err(e) = state.admit_heavy() {
+        let _ = tx.send(error_message(&state, &e)).await;
+        let _ = tx.send(close(TRY_AGAIN_LATER, "short of memory")).await;
+        return;
+    }
     let session = match state.sessions.open_ws(Instant::now()) {
         Ok(s) => s,
         Err(e) => {
@@ -91,8 +130,12 @@ async fn run(state: AppState, socket: WebSocket) {
                 let message = match message {
                     Some(Ok(m)) => m,
                     Some(Err(e)) => {
-                        // Oversized or malformed at the protocol level: the connection is unusable.
+                        // Oversized or malformed at the protocol level: the connection is
+                        // unusable. An oversized message is told so (1009), as RFC 6455 says.
                         tracing::debug!(error = %e, "websocket receive failed");
+                        if is_too_big(&e) {
+                            let _ = tx.send(close(MESSAGE_TOO_BIG, "message too big")).await;
+                        }
                         break;
                     }
                     None => break,
@@ -176,7 +219,12 @@ impl Stream {
     /// Sends the interpreter to a worker with `frame`; keeps it and answers an error if the
     /// frame cannot be queued.
     fn start(&mut self, interpreter: Box<Interpreter>, frame: Pending) -> Vec<Message> {
-        match self.state.submit(interpreter, frame.bytes, Mode::Video) {
+        // A frame's answer is worth nothing after the request timeout; its decode stops then.
+        let deadline = Instant::now() + self.state.config.request_timeout;
+        match self
+            .state
+            .submit(interpreter, frame.bytes, Mode::Video, deadline)
+        {
             Ok(job) => {
                 let state = self.state.clone();
                 let number = frame.number;

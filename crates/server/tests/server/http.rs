@@ -385,40 +385,29 @@ async fn idle_http_sessions_expire() {
     s.stop().await.unwrap();
 }
 
+/// New HTTP sessions make room for each other; an established one (used twice) stays.
 #[tokio::test]
-async fn sessions_over_the_cap_get_429() {
-    let s = TestServer::start(&["--max-sessions", "1"])
+async fn http_sessions_over_the_caps_push_out_new_ones_not_established_ones() {
+    let s = TestServer::start(&["--max-http-sessions", "1", "--max-new-sessions", "1"])
         .await
         .ready()
         .await;
-    let client = reqwest::Client::new();
-    let r = client
-        .get(s.url("/sentence"))
-        .header("X-Session-Id", "first-session")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let (status, body) = json(
-        client
-            .get(s.url("/sentence"))
-            .header("X-Session-Id", "second-session")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _) = sentence(&s, "first-session", Some("/sentence/space")).await;
+    assert_eq!(status, 200);
+    let (status, _) = build(&s, "first-session").await;
+    assert_eq!(status, 200, "the second request establishes it");
+    for id in ["second-session", "third-session"] {
+        let (status, _) = sentence(&s, id, Some("/sentence/space")).await;
+        assert_eq!(status, 200, "{id}: new sessions are never refused");
+    }
+    let (_, mem) = json(reqwest::get(s.url("/api/memory")).await.unwrap()).await;
+    assert_eq!(mem["sessions"], 2, "one established, one new: {mem}");
+    let (status, body) = sentence(&s, "first-session", None).await;
+    assert_eq!(status, 200);
     assert_eq!(
-        (status, body["error_type"].as_str()),
-        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_sessions"))
+        body["last_prediction"], "A",
+        "the established session kept its sentence"
     );
-    let r = client
-        .get(s.url("/sentence"))
-        .header("X-Session-Id", "first-session")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "the live session still works");
     s.stop().await.unwrap();
 }
 

@@ -3,6 +3,7 @@
 //! the server's own behaviour quickly; `real_models` runs the real pipeline.
 
 mod common;
+mod hardening;
 mod http;
 mod progress;
 mod real_models;

@@ -156,3 +156,32 @@ async fn an_unopenable_database_disables_progress_only() {
     assert_eq!(reqwest::get(s.url("/health")).await.unwrap().status(), 200);
     s.stop().await.unwrap();
 }
+
+/// The practice page retries an attempt whose reply was lost; with the same `attempt_id` it is
+/// stored once. Without an id each POST counts (older clients); a malformed id is 400.
+#[tokio::test]
+async fn a_retried_attempt_is_stored_once() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let body = json!({
+        "profile": "learner-retry", "target": "C", "correct": true, "score": 0.9,
+        "attempt_id": "attempt-000001"
+    });
+    for _ in 0..3 {
+        let (status, p) = attempt(&s, body.clone()).await;
+        assert_eq!(status, 200, "{p}");
+        assert_eq!(p["total_attempts"], 1, "{p}");
+        assert_eq!(p["letters"]["C"]["streak"], 1, "{p}");
+    }
+    let mut other = body.clone();
+    other["attempt_id"] = json!("attempt-000002");
+    let (_, p) = attempt(&s, other).await;
+    assert_eq!(p["total_attempts"], 2, "{p}");
+    let mut bad = body.clone();
+    bad["attempt_id"] = json!("bad id");
+    let (status, p) = attempt(&s, bad).await;
+    assert_eq!(
+        (status, p["error_type"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+    s.stop().await.unwrap();
+}
