@@ -99,13 +99,29 @@ impl Interpreter {
         Ok(self.observe(t_ms, frame, detection))
     }
 
-    fn observe(&mut self, t_ms: u64, frame: &Frame, detection: Detection) -> Outcome {
+    /// The next frame of a stream whose hands were found on the signer's device (on-device
+    /// mode): `hands` as found there, landmarks in pixels of a `width` x `height` frame. No
+    /// model runs here, only the classifier and the sentence builder.
+    pub fn landmarks(&mut self, t_ms: u64, hands: Vec<Hand>, width: u32, height: u32) -> Outcome {
+        let detection = Detection {
+            hands,
+            timings: Default::default(),
+        };
+        let frame = FrameInfo {
+            width,
+            height,
+            decoding: Timings::default(),
+        };
+        self.observe(t_ms, frame, detection)
+    }
+
+    fn observe(&mut self, t_ms: u64, frame: impl Into<FrameInfo>, detection: Detection) -> Outcome {
         let start = Instant::now();
         let result = self
             .session
             .observe(t_ms, signing_hand(&detection.hands).map(|h| &h.landmarks));
         Outcome {
-            reading: Reading::new(frame, detection, result.prediction, start.elapsed()),
+            reading: Reading::new(frame.into(), detection, result.prediction, start.elapsed()),
             committed: result.committed,
             sentence: result.state,
         }
@@ -142,7 +158,34 @@ pub fn read(
     let detection = hands.detect(frame)?;
     let start = Instant::now();
     let prediction = signing_hand(&detection.hands).map(|h| classifier.classify(&h.landmarks));
-    Ok(Reading::new(frame, detection, prediction, start.elapsed()))
+    Ok(Reading::new(
+        frame.into(),
+        detection,
+        prediction,
+        start.elapsed(),
+    ))
+}
+
+/// Image mode for hands found on the signer's device: the letter `hands` (landmarks in pixels of
+/// a `width` x `height` photo) show. No model runs but the classifier.
+pub fn read_landmarks(
+    classifier: &Classifier,
+    hands: Vec<Hand>,
+    width: u32,
+    height: u32,
+) -> Reading {
+    let detection = Detection {
+        hands,
+        timings: Default::default(),
+    };
+    let start = Instant::now();
+    let prediction = signing_hand(&detection.hands).map(|h| classifier.classify(&h.landmarks));
+    let frame = FrameInfo {
+        width,
+        height,
+        decoding: Timings::default(),
+    };
+    Reading::new(frame, detection, prediction, start.elapsed())
 }
 
 /// The hand a frame's letter is read from: the one the landmark model is surest is a hand.
@@ -152,9 +195,35 @@ fn signing_hand(hands: &[Hand]) -> Option<&Hand> {
         .max_by(|a, b| a.presence.total_cmp(&b.presence))
 }
 
+/// What a reading needs to know of its frame: its size as it arrived and what decoding it
+/// cost (the stage timings' decode and resize; the rest is filled in).
+struct FrameInfo {
+    width: u32,
+    height: u32,
+    decoding: Timings,
+}
+
+impl From<&Frame> for FrameInfo {
+    fn from(frame: &Frame) -> FrameInfo {
+        FrameInfo {
+            width: frame.original_width,
+            height: frame.original_height,
+            decoding: Timings {
+                decode: frame.decode_time,
+                resize: frame.resize_time,
+                ..Timings::default()
+            },
+        }
+    }
+}
+
 impl Reading {
     fn new(
-        frame: &Frame,
+        FrameInfo {
+            width,
+            height,
+            decoding,
+        }: FrameInfo,
         detection: Detection,
         prediction: Option<Prediction>,
         classify: Duration,
@@ -162,14 +231,13 @@ impl Reading {
         Reading {
             hands: detection.hands,
             prediction,
-            image_width: frame.original_width,
-            image_height: frame.original_height,
+            image_width: width,
+            image_height: height,
             timings: Timings {
-                decode: frame.decode_time,
-                resize: frame.resize_time,
                 palm: detection.timings.palm,
                 landmark: detection.timings.landmark,
                 classify,
+                ..decoding
             },
         }
     }
@@ -229,6 +297,28 @@ mod tests {
         assert_eq!(committed, ["L"]);
         assert_eq!(interpreter.sentence().current_word, "L");
         assert_eq!(interpreter.word_count(), 1);
+    }
+
+    #[test]
+    fn landmarks_found_on_the_device_build_the_sentence_like_frames() {
+        let classifier = Arc::new(Classifier::default_model());
+        let shape = *classifier.handshape("W").unwrap();
+        let mut hand = hand(0.99, 0.0);
+        hand.landmarks = shape.map(|[x, y, z]| [320.0 + 150.0 * x, 300.0 + 150.0 * y, 150.0 * z]);
+        let mut interpreter = Interpreter::new(classifier);
+        let mut committed = Vec::new();
+        for t in (0..1000).step_by(100) {
+            let outcome = interpreter.landmarks(t, vec![hand.clone()], 640, 480);
+            assert_eq!(outcome.reading.prediction.unwrap().label, "W");
+            assert_eq!(
+                (outcome.reading.image_width, outcome.reading.image_height),
+                (640, 480)
+            );
+            committed.extend(outcome.committed);
+        }
+        assert_eq!(committed, ["W"]);
+        let empty = interpreter.landmarks(1100, vec![], 640, 480);
+        assert!(empty.reading.prediction.is_none() && empty.reading.hands.is_empty());
     }
 
     #[test]

@@ -18,4 +18,4 @@ pub mod interpreter;
 pub mod stub;
 
 pub use hands::{HandModel, HandTracking};
-pub use interpreter::{read, Edit, Interpreter, Outcome, Reading, Timings};
+pub use interpreter::{read, read_landmarks, Edit, Interpreter, Outcome, Reading, Timings};

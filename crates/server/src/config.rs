@@ -264,6 +264,13 @@ pub struct ServeArgs {
     #[arg(long, env = "SIGNBRIDGE_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 
+    /// Offer on-device mode: pages may run the hand landmarker in the browser and send only
+    /// landmarks. Its files (MediaPipe's browser build, about 42 MB, from npm and PyPI) are
+    /// fetched in the background at start and cached beside the models; `false` neither
+    /// fetches nor serves them (landmark messages are still read).
+    #[arg(long, env = "SIGNBRIDGE_ON_DEVICE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub on_device: bool,
+
     /// SQLite database holding learners' progress (created if missing).
     #[arg(long, env = "SIGNBRIDGE_DB", default_value = "signbridge.sqlite3")]
     pub db: PathBuf,
@@ -290,6 +297,7 @@ pub struct Config {
     pub keep_alive: Duration,
     pub max_connections: usize,
     pub allowed_origins: Vec<String>,
+    pub on_device: bool,
     /// Bytes of RSS above which the memory guard trips; `None`: off.
     pub max_rss_bytes: Option<u64>,
     pub db: PathBuf,
@@ -366,6 +374,7 @@ impl TryFrom<ServeArgs> for Config {
             header_timeout: seconds(a.header_timeout_secs, "header-timeout-secs")?,
             keep_alive: seconds(a.keep_alive_secs, "keep-alive-secs")?,
             max_connections: a.max_connections,
+            on_device: a.on_device,
             allowed_origins: a
                 .allowed_origins
                 .iter()

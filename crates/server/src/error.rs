@@ -49,6 +49,9 @@ pub enum ApiError {
     MemoryPressure,
     #[error("request timed out")]
     Timeout,
+    /// On-device mode cannot be offered: turned off, or its files cannot be had.
+    #[error("on-device mode is unavailable: {0}")]
+    OnDeviceUnavailable(String),
     #[error("progress could not be saved; retry shortly")]
     StorageUnavailable(String),
     #[error("internal error")]
@@ -73,6 +76,7 @@ impl ApiError {
             ApiError::Overloaded => ErrorType::Overloaded,
             ApiError::TooManySessions => ErrorType::TooManySessions,
             ApiError::NotReady => ErrorType::ModelsNotReady,
+            ApiError::OnDeviceUnavailable(_) => ErrorType::OnDeviceUnavailable,
             ApiError::MemoryPressure => ErrorType::MemoryPressure,
             ApiError::Timeout => ErrorType::Timeout,
             ApiError::StorageUnavailable(_) => ErrorType::StorageUnavailable,
@@ -106,9 +110,10 @@ impl From<&ApiError> for StatusCode {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::Overloaded | ApiError::TooManySessions => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::NotReady | ApiError::StorageUnavailable(_) | ApiError::MemoryPressure => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::NotReady
+            | ApiError::StorageUnavailable(_)
+            | ApiError::MemoryPressure
+            | ApiError::OnDeviceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

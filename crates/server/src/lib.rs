@@ -27,6 +27,7 @@ pub mod config;
 pub mod connections;
 pub mod error;
 pub mod frames;
+pub mod landmarks;
 pub mod memory;
 pub mod metrics;
 pub mod models;
@@ -159,6 +160,10 @@ where
         }
     });
 
+    let prefetch = tokio::spawn({
+        let state = state.clone();
+        async move { state.on_device.prefetch().await }
+    });
     let sweeper = tokio::spawn(expire_sessions(state.clone()));
     let guard = tokio::spawn(watch_memory(state.clone()));
     let app = routes::router(state.clone());
@@ -182,6 +187,7 @@ where
     connections::serve_connections(listener, app, limits, stop).await;
     sweeper.abort();
     guard.abort();
+    prefetch.abort();
     let workers_state = state.clone();
     tokio::task::spawn_blocking(move || workers_state.workers.shutdown()).await?;
     // A loader still running is left to finish on its own; one that failed is reported.

@@ -19,6 +19,8 @@ type Labels = Vec<(&'static str, &'static str)>;
 pub enum Source {
     Http,
     Ws,
+    /// On-device frames: landmarks, no image.
+    Landmarks,
 }
 
 impl Source {
@@ -26,6 +28,7 @@ impl Source {
         match self {
             Source::Http => "http",
             Source::Ws => "ws",
+            Source::Landmarks => "landmarks",
         }
     }
 }
@@ -186,6 +189,18 @@ impl Metrics {
         }
         self.frames
             .get_or_create(&vec![("source", source.as_str())])
+            .inc();
+    }
+
+    /// An on-device frame: only the classifier (and the sentence builder) ran.
+    pub fn observe_landmarks(&self, t: &StageTimes) {
+        for (stage, d) in [("classify", t.classify), ("total", t.total)] {
+            self.stages
+                .get_or_create(&vec![("stage", stage)])
+                .observe(d.as_secs_f64());
+        }
+        self.frames
+            .get_or_create(&vec![("source", Source::Landmarks.as_str())])
             .inc();
     }
 

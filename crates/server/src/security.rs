@@ -28,8 +28,11 @@ use crate::state::AppState;
 
 /// The pages' policy: scripts, styles and everything else from this server only (the pages
 /// have no inline script or style), images also from `blob:` (a photo being uploaded) and
-/// `data:`, fetches and the WebSocket to this server only, no plugins, no framing.
-pub const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'self'; script-src 'self'; \
+/// `data:`, fetches and the WebSocket to this server only, no plugins, no framing. Scripts may
+/// compile WebAssembly (`'wasm-unsafe-eval'`, which allows no `eval` of JavaScript): on-device
+/// mode runs MediaPipe's hand landmarker, served by this server, as WebAssembly.
+pub const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'self'; \
+     script-src 'self' 'wasm-unsafe-eval'; \
      style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 

@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::memory::MemoryGuard;
 use crate::metrics::Metrics;
 use crate::models::Models;
+use crate::routes::on_device::KitSlot;
 use crate::sessions::{SessionLimits, Sessions};
 use crate::storage::Storage;
 use crate::workers::Workers;
@@ -29,6 +30,8 @@ pub struct State {
     pub sessions: Arc<Sessions>,
     pub storage: Storage,
     pub metrics: Metrics,
+    /// On-device mode's browser files, fetched once.
+    pub on_device: KitSlot,
     pub started: Instant,
     /// Resident memory right after the models were loaded, the base for per-session figures.
     pub baseline_rss: OnceLock<u64>,
@@ -47,6 +50,7 @@ impl State {
     ) -> State {
         let classifier = Arc::new(Classifier::default_model());
         let memory_guard = MemoryGuard::new(config.max_rss_bytes);
+        let on_device = KitSlot::new(config.pipeline.models_dir.clone(), config.on_device);
         State {
             sessions: Arc::new(Sessions::new(
                 SessionLimits {
@@ -64,6 +68,7 @@ impl State {
             workers,
             storage,
             metrics: Metrics::new(),
+            on_device,
             started: Instant::now(),
             baseline_rss: OnceLock::new(),
             memory_guard,

@@ -8,7 +8,8 @@
 //! - HTTP bodies: [`HealthBody`], [`ApiInfo`], [`BuildBody`], [`TextToSignBody`],
 //!   [`MemoryBody`], [`ProgressBody`], and the requests [`TextToSignRequest`],
 //!   [`AttemptRequest`], [`ProfileQuery`];
-//! - WebSocket: [`ClientMessage`] in, [`ServerMessage`] out;
+//! - WebSocket: [`ClientMessage`] in (with [`LandmarksFrame`], on-device mode), [`ServerMessage`]
+//!   out;
 //! - command line: [`DetectLine`] (`detect --json`, read back by `signbridge train`),
 //!   [`ClassifyLine`], [`ErrorLine`].
 
@@ -55,6 +56,9 @@ pub enum ErrorType {
     Timeout,
     /// The progress database.
     StorageUnavailable,
+    /// 503: the browser's hand landmarker cannot be served (`--on-device false`, or it could
+    /// not be fetched).
+    OnDeviceUnavailable,
     /// A file named on the command line cannot be read (CLI only).
     UnreadableFile,
     Internal,
@@ -76,6 +80,7 @@ impl ErrorType {
             ErrorType::Overloaded => "overloaded",
             ErrorType::TooManySessions => "too_many_sessions",
             ErrorType::ModelsNotReady => "models_not_ready",
+            ErrorType::OnDeviceUnavailable => "on_device_unavailable",
             ErrorType::MemoryPressure => "memory_pressure",
             ErrorType::Timeout => "timeout",
             ErrorType::StorageUnavailable => "storage_unavailable",
@@ -405,11 +410,38 @@ pub enum ClientMessage {
     Frame {
         data: String,
     },
+    /// On-device mode: the hands the page found itself, no picture (docs/api.md).
+    Landmarks(LandmarksFrame),
     Clear,
     Space,
     Backspace,
     /// A keep-alive, answered with [`ServerMessage::Pong`].
     Ping,
+}
+
+/// One frame's hands as found on the signer's device: MediaPipe's normalised image landmarks
+/// (x, y as fractions of the frame's width and height, z on x's scale), for a frame of
+/// `width` x `height` pixels seen at `t` milliseconds on the client's clock. Unknown fields are
+/// refused. Checked further by `ws::protocol` (finite, in range, not too many hands).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LandmarksFrame {
+    pub t: f64,
+    pub width: u32,
+    pub height: u32,
+    pub hands: Vec<DeviceHand>,
+}
+
+/// One hand of a [`LandmarksFrame`].
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceHand {
+    /// MediaPipe's label, "Left" or "Right" (as the server reports it: see `hand`).
+    pub handedness: String,
+    /// Confidence that this is a hand, in [0, 1].
+    pub score: f32,
+    /// 21 points, `[x, y, z]`.
+    pub landmarks: Vec<[f32; 3]>,
 }
 
 /// A message to the client: `{"type": ..., ...}`.

@@ -13,6 +13,8 @@
 //! - [`landmarks`]: the hand-landmark model and projection back into the image.
 //! - [`pipeline`]: image mode; [`tracker`]: video mode.
 //! - [`hand`]: what is reported per hand.
+//! - [`web_kit`]: MediaPipe's browser build of the same models, for on-device mode.
+//! - `registry`: fetching pinned files with `npm pack` and `pip download`, checked by sha256.
 
 pub mod anchors;
 pub mod crop;
@@ -25,8 +27,10 @@ pub mod models;
 pub mod nms;
 pub mod palm;
 pub mod pipeline;
+mod registry;
 pub mod roi;
 pub mod tracker;
+pub mod web_kit;
 
 pub use engine::{Engine, EngineChoice, EngineKind};
 pub use error::VisionError;
@@ -35,3 +39,4 @@ pub use image_input::{decode_image, decode_image_until, Frame, ImageLimits};
 pub use models::{ModelStore, ModelVariant};
 pub use pipeline::{Detection, HandPipeline, PipelineConfig, StageTimings};
 pub use tracker::HandTracker;
+pub use web_kit::WebKit;

@@ -5,13 +5,10 @@
 //! every model's sha256 and writes them to the cache directory. Later runs only verify.
 
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use sha2::{Digest, Sha256};
 
 use crate::error::VisionError;
+use crate::registry::{install, io_err, npm_pack, sha256_hex, tgz_members, Scratch};
 
 /// The npm package that carries the models, pinned to one version.
 pub const NPM_PACKAGE: &str = "@mediapipe/hands@0.4.1675469240";
@@ -75,20 +72,6 @@ const FILES: [ModelFile; 4] = [
         sha256: "d7fde8ac11f8ce03f8663775bfc323f4fc9f2a38062b4f4efa142874ef5b2a48",
     },
 ];
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> VisionError + '_ {
-    move |source| VisionError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
 
 /// The model cache directory.
 #[derive(Clone, Debug)]
@@ -166,63 +149,14 @@ impl ModelStore {
 
     /// Runs `npm pack` into a scratch directory and extracts the models from the tarball.
     fn fetch(&self) -> Result<(), VisionError> {
-        fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
-        let scratch = self.dir.join(format!(".fetch-{}", std::process::id()));
-        fs::create_dir_all(&scratch).map_err(io_err(&scratch))?;
-        let result = self.fetch_into(&scratch);
-        let _ = fs::remove_dir_all(&scratch);
-        result
-    }
-
-    fn fetch_into(&self, scratch: &Path) -> Result<(), VisionError> {
         tracing::info!(package = NPM_PACKAGE, dir = %self.dir.display(), "fetching hand models with npm pack");
-        let output = Command::new("npm")
-            .args(["pack", NPM_PACKAGE, "--silent", "--pack-destination"])
-            .arg(scratch)
-            .output()
-            .map_err(|e| {
-                VisionError::Models(format!(
-                    "cannot run `npm pack {NPM_PACKAGE}` ({e}); install Node.js and npm, or put the four \
-                     model files (see docs/models.md) in {}",
-                    self.dir.display()
-                ))
-            })?;
-        if !output.status.success() {
-            return Err(VisionError::Models(format!(
-                "`npm pack {NPM_PACKAGE}` failed: {}; check that the npm registry is reachable, or put the \
-                 model files in {}",
-                String::from_utf8_lossy(&output.stderr).trim(),
-                self.dir.display()
-            )));
-        }
-        let tgz = fs::read_dir(scratch)
-            .map_err(io_err(scratch))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| p.extension().is_some_and(|x| x == "tgz"))
-            .ok_or_else(|| VisionError::Models("npm pack produced no .tgz".into()))?;
-        let bytes = fs::read(&tgz).map_err(io_err(&tgz))?;
-        let sum = sha256_hex(&bytes);
-        if sum != PACKAGE_SHA256 {
-            return Err(VisionError::Models(format!(
-                "{NPM_PACKAGE} tarball has sha256 {sum}, expected {PACKAGE_SHA256}; refusing to use it"
-            )));
-        }
-        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
-        let entries = archive.entries().map_err(io_err(&tgz))?;
-        let mut contents: Vec<(String, Vec<u8>)> = Vec::new();
-        for entry in entries {
-            let mut entry = entry.map_err(io_err(&tgz))?;
-            let path = entry
-                .path()
-                .map_err(io_err(&tgz))?
-                .to_string_lossy()
-                .into_owned();
-            if FILES.iter().any(|f| f.source == path) {
-                let mut data = Vec::new();
-                entry.read_to_end(&mut data).map_err(io_err(&tgz))?;
-                contents.push((path, data));
-            }
-        }
+        let scratch = Scratch::new(&self.dir, "models")?;
+        let otherwise = format!(
+            "put the four model files (see docs/models.md) in {}",
+            self.dir.display()
+        );
+        let bytes = npm_pack(NPM_PACKAGE, PACKAGE_SHA256, &scratch, &otherwise)?;
+        let contents = tgz_members(NPM_PACKAGE, &bytes, |p| FILES.iter().any(|f| f.source == p))?;
         for file in &FILES {
             let source = contents
                 .iter()
@@ -244,10 +178,7 @@ impl ModelStore {
                     file.name, file.sha256
                 )));
             }
-            let tmp = scratch.join(file.name);
-            fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
-            let dest = self.dir.join(file.name);
-            fs::rename(&tmp, &dest).map_err(io_err(&dest))?;
+            install(&scratch, &self.dir.join(file.name), bytes)?;
         }
         Ok(())
     }

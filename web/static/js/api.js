@@ -46,6 +46,9 @@ export function predictImage(file, language = 'ASL') {
   return postForm('/predict-image', form);
 }
 
+/** POST /predict-landmarks: the letter of hands found on this device (on-device mode); no image is sent. */
+export const predictLandmarks = (frame) => postJSON('/predict-landmarks', frame);
+
 /** POST /text-to-sign with form field `text`, url-encoded (the server also takes multipart and JSON). */
 export const textToSign = (text) => request('/text-to-sign', {
   method: 'POST',

@@ -1,4 +1,6 @@
-// Camera access and the frame pump that sends downscaled frames over the stream socket.
+// Camera access and the frame pumps: downscaled frames (server mode) or only the hands' landmarks
+// found on this device (on-device mode) over the stream socket.
+import { landmarksMessage } from './on-device.js';
 
 /** 'image/webp' when this browser's canvas can encode WebP (Chromium, current Firefox), else 'image/jpeg' (Safari). */
 let frameTypePromise = null;
@@ -90,7 +92,8 @@ export class Camera extends EventTarget {
 }
 
 /**
- * Sends camera frames over a StreamSocket: downscaled to fit maxWidth x maxHeight, one every `intervalMs`
+ * Sends camera frames over a StreamSocket (LandmarkStreamer, in on-device.js's mode, sends only the
+ * hands found in them): downscaled to fit maxWidth x maxHeight, one every `intervalMs`
  * at most, and never more than one in flight (the next goes only after the reply to the previous one, or
  * after `timeoutMs`). Call `reply()` for each 'prediction' / 'error' message from the server; the
  * instance listens to the socket itself when `autoReply` (default) is on.
@@ -163,18 +166,18 @@ export class FrameStreamer extends EventTarget {
       return;
     }
     this.capturing = true;
-    let blob = null;
+    let payload = null;
     try {
-      blob = await this.capture();
+      payload = await this.capture();
     } finally {
       this.capturing = false;
     }
     if (!this.running) return;
-    if (!blob || !this.socket.sendBinary(blob)) { this.#schedule(this.intervalMs); return; }
+    if (!payload || !this.send(payload)) { this.#schedule(this.intervalMs); return; }
     this.inFlight = true;
     this.lastSent = performance.now();
     this.sent++;
-    this.dispatchEvent(new CustomEvent('sent', { detail: { n: this.sent, bytes: blob.size, type: blob.type, ...this.lastSize } }));
+    this.dispatchEvent(new CustomEvent('sent', { detail: { n: this.sent, ...this.describe(payload) } }));
     clearTimeout(this.flightTimer);
     this.flightTimer = setTimeout(() => {
       // no reply in time: give up on that frame, send the next
@@ -182,6 +185,16 @@ export class FrameStreamer extends EventTarget {
       this.dispatchEvent(new CustomEvent('timeout'));
       this.#schedule(0);
     }, this.timeoutMs);
+  }
+
+  /** Sends what capture() made; false if it could not be sent. */
+  send(blob) {
+    return this.socket.sendBinary(blob);
+  }
+
+  /** What the 'sent' event says of what was sent. */
+  describe(blob) {
+    return { bytes: blob.size, type: blob.type, ...this.lastSize };
   }
 
   /** Grab the current video frame, downscaled, encoded as WebP or JPEG. */
@@ -196,5 +209,54 @@ export class FrameStreamer extends EventTarget {
     this.ctx.drawImage(v, 0, 0, w, h);
     this.lastSize = { width: w, height: h };
     return new Promise((resolve) => this.canvas.toBlob(resolve, this.type, this.quality));
+  }
+}
+
+/**
+ * On-device mode's pump: the same pacing as FrameStreamer, but each frame is read by `landmarker`
+ * (a DeviceLandmarker) here and only its landmarks are sent, as a `landmarks` message. Emits 'slow'
+ * {fps} and stops when the device reads fewer than `minFps` frames a second (median of ten frames
+ * after three to warm up), so the page can offer server mode instead.
+ */
+export class LandmarkStreamer extends FrameStreamer {
+  constructor({ landmarker, minFps, ...options }) {
+    super(options);
+    this.landmarker = landmarker;
+    this.minFps = minFps;
+    this.readMs = [];
+    this.lastRead = { ms: 0, hands: 0 };
+  }
+
+  capture() {
+    const v = this.camera.video;
+    const width = v.videoWidth, height = v.videoHeight;
+    if (!width || !height) return Promise.resolve(null);
+    const t = performance.now();
+    const result = this.landmarker.video(v, t);
+    const ms = performance.now() - t;
+    this.lastRead = { ms, hands: result.landmarks.length };
+    this.lastSize = { width, height };
+    this.#measure(ms);
+    return Promise.resolve(landmarksMessage(result, width, height, t));
+  }
+
+  #measure(ms) {
+    this.readMs.push(ms);
+    if (this.readMs.length !== 13) return;
+    const sorted = this.readMs.slice(3).sort((a, b) => a - b);
+    const fps = 1000 / sorted[Math.floor(sorted.length / 2)];
+    if (fps < this.minFps) {
+      this.stop();
+      this.dispatchEvent(new CustomEvent('slow', { detail: { fps } }));
+    }
+  }
+
+  send(message) {
+    if (!this.running) return false;
+    return this.socket.sendJSON(message);
+  }
+
+  describe(message) {
+    return { type: 'landmarks', hands: message.hands.length, readMs: this.lastRead.ms, ...this.lastSize };
   }
 }

@@ -18,6 +18,7 @@ let sentence = null;
 const { socket, camera, streamer, intervalMs, drawPrediction } = setupLive({
   video: $('video'), overlay, stage: $('stage'), connPill: $('conn-status'), camPill: $('cam-status'),
   startBtn: $('start'), stopBtn: $('stop'), mirror: $('mirror'), placeholder: $('placeholder'), camError: $('cam-error'),
+  onDevice: $('on-device'), onDeviceNote: $('on-device-note'),
   onConnState: (state) => {
     for (const b of sentenceButtons) b.disabled = state !== 'open';
     // each connection is its own session on the server: after a reconnect the sentence starts afresh
@@ -36,7 +37,10 @@ const showPrediction = predictionPanel({
 
 let frameType = '';
 streamer.addEventListener('sent', (e) => {
-  frameType = `${e.detail.type === 'image/webp' ? 'WebP' : 'JPEG'} ${e.detail.width}×${e.detail.height}`;
+  const d = e.detail;
+  frameType = d.type === 'landmarks'
+    ? `On-device: landmarks only (hand read here in ${Math.round(d.readMs)} ms), ${d.width}×${d.height}`
+    : `${d.type === 'image/webp' ? 'WebP' : 'JPEG'} ${d.width}×${d.height}`;
 });
 
 // ---------- recent predictions ----------
@@ -113,6 +117,7 @@ function selectTab(tab) {
     $(t.getAttribute('aria-controls')).hidden = !on;
   }
   if (tab.id === 'tab-upload' && camera.running) camera.stop();
+  uploadOnDevice.checked = liveOnDevice.checked;
 }
 for (const t of tabs) {
   t.addEventListener('click', () => selectTab(t));
@@ -125,9 +130,18 @@ for (const t of tabs) {
   });
 }
 
+// one on-device choice for both tabs: the upload tab's switch drives the live one (which remembers it)
+const liveOnDevice = $('on-device');
+const uploadOnDevice = $('upload-on-device');
+uploadOnDevice.checked = liveOnDevice.checked;
+liveOnDevice.addEventListener('change', () => { uploadOnDevice.checked = liveOnDevice.checked; });
+uploadOnDevice.addEventListener('change', () => {
+  liveOnDevice.checked = uploadOnDevice.checked;
+  liveOnDevice.dispatchEvent(new Event('change'));
+});
 setupUpload({
   input: $('file'), canvas: $('upload-canvas'), placeholder: $('upload-placeholder'), result: $('upload-result'),
-  onPrediction: (pred) => showPrediction(pred),
+  onPrediction: (pred) => showPrediction(pred), onDevice: () => liveOnDevice.checked,
 });
 
 window.addEventListener('resize', () => { if (!camera.running) clearCanvas(overlay); });

@@ -31,6 +31,7 @@ const queue = new AttemptQueue();
 const live = setupLive({
   video: $('video'), overlay: $('overlay'), stage: $('stage'), connPill: $('conn-status'), camPill: $('cam-status'),
   startBtn: $('start'), stopBtn: $('stop'), mirror: $('mirror'), placeholder: $('placeholder'), camError: $('cam-error'),
+  onDevice: $('on-device'), onDeviceNote: $('on-device-note'),
 });
 
 // ---------- target ----------

@@ -1,5 +1,8 @@
 // Upload-a-photo mode: POST the photo to /predict-image, show it with its landmarks and the letter.
-import { predictImage } from './api.js';
+// In on-device mode (`onDevice()` true) the hand is found in this browser and only its landmarks are
+// posted (/predict-landmarks): the photo never leaves the page.
+import { predictImage, predictLandmarks } from './api.js';
+import { DeviceLandmarker, landmarksMessage } from './on-device.js';
 import { drawImageWithHands } from './overlay.js';
 import { labelWords, pct, confidenceLevel } from './prediction.js';
 
@@ -13,7 +16,22 @@ function loadImage(file) {
   });
 }
 
-export function setupUpload({ input, canvas, placeholder, result, onPrediction }) {
+/** The photo's letter from landmarks found here; throws with a reason if this device cannot. */
+let imageLandmarker = null;
+async function predictOnDevice(img) {
+  imageLandmarker = imageLandmarker || DeviceLandmarker.load('IMAGE');
+  let device;
+  try {
+    device = await imageLandmarker;
+  } catch (err) {
+    imageLandmarker = null;
+    throw new Error(`on-device mode is unavailable here: ${err.message}; turn it off to send the photo to the server`);
+  }
+  const { type, ...frame } = landmarksMessage(device.image(img), img.naturalWidth, img.naturalHeight, 0);
+  return predictLandmarks(frame);
+}
+
+export function setupUpload({ input, canvas, placeholder, result, onPrediction, onDevice = () => false }) {
   let current = null; // {img, pred}
   let seq = 0;
 
@@ -47,7 +65,8 @@ export function setupUpload({ input, canvas, placeholder, result, onPrediction }
     say('Looking for a hand…');
     result.dataset.label = '';
     try {
-      const pred = await predictImage(file);
+      const local = onDevice();
+      const pred = local ? await predictOnDevice(img) : await predictImage(file);
       if (mine !== seq) return;
       current.pred = pred;
       redraw();
@@ -61,12 +80,12 @@ export function setupUpload({ input, canvas, placeholder, result, onPrediction }
         strong.id = 'upload-label';
         strong.textContent = pred.label;
         const hands = (pred.hands || []).length;
-        say(['Recognised ', strong, ` (${labelWords(pred.label)}, ${pct(pred.confidence)} confident; ${hands} hand${hands === 1 ? '' : 's'} found).`],
+        say(['Recognised ', strong, ` (${labelWords(pred.label)}, ${pct(pred.confidence)} confident; ${hands} hand${hands === 1 ? '' : 's'} found${local ? ' on this device; only landmarks were sent' : ''}).`],
           confidenceLevel(pred.confidence) === 'high' ? 'ok' : '');
       }
     } catch (err) {
       if (mine !== seq) return;
-      say(`The server could not read this photo: ${err.message}`, 'error');
+      say(onDevice() ? `Could not read this photo on this device: ${err.message}` : `The server could not read this photo: ${err.message}`, 'error');
     }
   });
 

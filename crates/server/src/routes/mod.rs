@@ -21,6 +21,7 @@ use crate::state::AppState;
 mod health;
 mod memory;
 mod metrics;
+pub mod on_device;
 mod predict;
 mod progress;
 mod sentence;
@@ -37,6 +38,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api", get(health::info))
         .route("/predict-image", post(predict::predict_image))
         .route("/predict-and-build", post(predict::predict_and_build))
+        .route(
+            "/predict-landmarks",
+            post(predict::predict_landmarks)
+                .layer(DefaultBodyLimit::max(crate::landmarks::MAX_MESSAGE_BYTES)),
+        )
         .route("/sentence", get(sentence::get_sentence))
         .route("/sentence/space", post(sentence::space))
         .route("/sentence/backspace", post(sentence::backspace))
@@ -55,6 +61,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .route("/ws/stream", get(crate::ws::upgrade))
+        // Outside the request deadline: the first request may wait for the files' fetch.
+        .merge(on_device::routes())
         .merge(static_files::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

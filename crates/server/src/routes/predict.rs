@@ -1,8 +1,10 @@
 //! `POST /predict-image` (image mode, no session) and `POST /predict-and-build` (the same, then
 //! the prediction is added to the HTTP session's sentence). Both take a multipart `file` and an
-//! optional `language`.
+//! optional `language`. `POST /predict-landmarks` is image mode for a photo whose hands were
+//! found on the signer's device (on-device mode): a JSON `LandmarksFrame`, no image.
 
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -11,9 +13,10 @@ use axum::Json;
 use super::{Deadline, HttpSession};
 use crate::error::ApiError;
 use crate::frames::{job_failed, Mode};
+use crate::landmarks;
 use crate::metrics::Source;
 use crate::state::AppState;
-use crate::wire::{BuildBody, PredictionBody};
+use crate::wire::{unix_seconds, BuildBody, LandmarksFrame, PredictionBody};
 
 /// The fields of an upload.
 struct Upload {
@@ -29,6 +32,29 @@ pub async fn predict_image(
     let upload = read_upload(multipart, state.config.max_body_bytes).await?;
     let answer = state.read(upload.file, deadline).await?;
     Ok(Json(PredictionBody::new(&answer.value, answer.timestamp)))
+}
+
+pub async fn predict_landmarks(
+    State(state): State<AppState>,
+    body: Result<Json<LandmarksFrame>, JsonRejection>,
+) -> Result<Json<PredictionBody>, ApiError> {
+    let Json(frame) = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::PayloadTooLarge(format!("body over {} bytes", landmarks::MAX_MESSAGE_BYTES))
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::UnsupportedType("send the landmarks as application/json".into())
+        }
+        _ => ApiError::BadRequest(e.body_text()),
+    })?;
+    let frame = landmarks::check(frame, state.config.pipeline.pipeline.max_hands)?;
+    let reading = signbridge_interpreter::read_landmarks(
+        &state.classifier,
+        frame.hands,
+        frame.width,
+        frame.height,
+    );
+    Ok(Json(PredictionBody::new(&reading, unix_seconds())))
 }
 
 pub async fn predict_and_build(

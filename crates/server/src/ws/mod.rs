@@ -2,6 +2,10 @@
 //! sentence), owned by the connection's task: it goes to a worker with each frame and comes
 //! back with the answer.
 //!
+//! A frame is an image (read on a worker) or, in on-device mode, the hands the page found
+//! itself (`landmarks`: only the classifier and the sentence builder run, at once, on this
+//! task; the page's timestamps drive the sentence builder).
+//!
 //! Frame skipping: at most one frame per session is being read; a frame that arrives
 //! meanwhile waits, and a newer one replaces it (the replaced frame is counted as dropped). A
 //! live stream thus always gets the newest frame read and never queues without bound.
@@ -22,14 +26,15 @@ use signbridge_interpreter::{Edit, Interpreter, Outcome};
 
 use crate::error::ApiError;
 use crate::frames::{job_failed, Answer, Mode};
-use crate::metrics::Source;
+use crate::landmarks::DeviceFrame;
+use crate::metrics::{Source, StageTimes};
 use crate::sessions::WsSession;
 use crate::state::AppState;
-use crate::wire::{PredictionBody, PredictionMessage, ServerMessage, TimingsMs};
+use crate::wire::{unix_seconds, PredictionBody, PredictionMessage, ServerMessage, TimingsMs};
 
 mod protocol;
 
-use protocol::{close, message, parse, ParseOutcome, Request};
+use protocol::{close, message, parse, Limits, ParseOutcome, Request};
 
 /// Close codes (RFC 6455).
 const GOING_AWAY: u16 = 1001;
@@ -77,9 +82,17 @@ fn is_too_big(e: &axum::Error) -> bool {
     false
 }
 
-/// A frame waiting for the session's in-flight one to finish.
+/// What a frame brings.
+enum Input {
+    /// An image's bytes.
+    Image(Vec<u8>),
+    /// The hands found on the device.
+    Landmarks(DeviceFrame),
+}
+
+/// A frame, numbered in order of arrival on the connection.
 struct Pending {
-    bytes: Vec<u8>,
+    input: Input,
     number: u64,
 }
 
@@ -118,6 +131,11 @@ async fn run(state: AppState, socket: WebSocket) {
         held_edits: Vec::new(),
         received: 0,
         dropped: 0,
+        device_clock: None,
+    };
+    let limits = Limits {
+        max_image: state.config.max_body_bytes,
+        max_hands: state.config.pipeline.pipeline.max_hands,
     };
     let mut shutdown = state.shutdown.clone();
     let mut last_message = Instant::now();
@@ -140,9 +158,10 @@ async fn run(state: AppState, socket: WebSocket) {
                     }
                     None => break,
                 };
-                match parse(message, state.config.max_body_bytes) {
+                match parse(message, limits) {
                     Ok(None) => vec![],
-                    Ok(Some(Request::Frame(bytes))) => stream.on_frame(bytes),
+                    Ok(Some(Request::Frame(bytes))) => stream.on_frame(Input::Image(bytes)),
+                    Ok(Some(Request::Landmarks(frame))) => stream.on_frame(Input::Landmarks(frame)),
                     Ok(Some(Request::Edit(edit))) => stream.on_edit(edit),
                     Ok(Some(Request::Ping)) => vec![protocol::message(&ServerMessage::Pong)],
                     Err(ParseOutcome::Close) => break,
@@ -191,16 +210,19 @@ struct Stream {
     held_edits: Vec<Edit>,
     received: u64,
     dropped: u64,
+    /// On-device frames: (the page's time, the server's) at the first one, and the last time
+    /// given to the sentence builder.
+    device_clock: Option<((u64, u64), u64)>,
 }
 
 impl Stream {
     /// A new frame: read at once if the interpreter is here, else it waits, replacing (and
     /// dropping) a frame already waiting.
-    fn on_frame(&mut self, bytes: Vec<u8>) -> Vec<Message> {
+    fn on_frame(&mut self, input: Input) -> Vec<Message> {
         self.received += 1;
         self.session.stats.frame();
         let frame = Pending {
-            bytes,
+            input,
             number: self.received,
         };
         match self.interpreter.take() {
@@ -216,15 +238,18 @@ impl Stream {
         }
     }
 
-    /// Sends the interpreter to a worker with `frame`; keeps it and answers an error if the
-    /// frame cannot be queued.
+    /// Reads `frame`: hands from the device at once, here; an image on a worker, where the
+    /// interpreter goes with it (kept, with an error answered, if the frame cannot be queued).
     fn start(&mut self, interpreter: Box<Interpreter>, frame: Pending) -> Vec<Message> {
+        let bytes = match frame.input {
+            Input::Image(bytes) => bytes,
+            Input::Landmarks(device) => {
+                return vec![self.read_device_frame(interpreter, frame.number, device)]
+            }
+        };
         // A frame's answer is worth nothing after the request timeout; its decode stops then.
         let deadline = Instant::now() + self.state.config.request_timeout;
-        match self
-            .state
-            .submit(interpreter, frame.bytes, Mode::Video, deadline)
-        {
+        match self.state.submit(interpreter, bytes, Mode::Video, deadline) {
             Ok(job) => {
                 let state = self.state.clone();
                 let number = frame.number;
@@ -264,6 +289,44 @@ impl Stream {
             None => self.interpreter = Some(interpreter),
         }
         out
+    }
+
+    /// An on-device frame: the classifier and the sentence builder, on this task (microseconds).
+    fn read_device_frame(
+        &mut self,
+        mut interpreter: Box<Interpreter>,
+        number: u64,
+        frame: DeviceFrame,
+    ) -> Message {
+        let started = Instant::now();
+        let t_ms = self.device_time(frame.t_ms);
+        let outcome = interpreter.landmarks(t_ms, frame.hands, frame.width, frame.height);
+        self.session.stats.set_words(&interpreter);
+        self.interpreter = Some(interpreter);
+        let times = StageTimes {
+            classify: outcome.reading.timings.classify,
+            total: started.elapsed(),
+            ..StageTimes::default()
+        };
+        self.state.metrics.observe_landmarks(&times);
+        let answer = Answer {
+            value: outcome,
+            times,
+            timestamp: unix_seconds(),
+        };
+        self.prediction(number, answer)
+    }
+
+    /// The sentence builder's time for an on-device frame seen at `page_ms` on the page's
+    /// clock: the page's own spacing of frames (so network jitter does not shorten a held
+    /// letter), on the server's clock (so image frames on the same connection agree), and
+    /// never going back.
+    fn device_time(&mut self, page_ms: u64) -> u64 {
+        let now = self.state.clock_ms();
+        let ((page0, server0), last) = *self.device_clock.get_or_insert(((page_ms, now), now));
+        let t = (server0 + page_ms.saturating_sub(page0)).max(last);
+        self.device_clock = Some(((page0, server0), t));
+        t
     }
 
     fn on_edit(&mut self, edit: Edit) -> Vec<Message> {

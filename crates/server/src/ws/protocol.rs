@@ -7,6 +7,7 @@ use base64::Engine as _;
 use signbridge_interpreter::Edit;
 
 use crate::error::ApiError;
+use crate::landmarks::{self, DeviceFrame};
 use crate::wire::{ClientMessage, ServerMessage};
 
 /// What a client message asks for.
@@ -14,6 +15,8 @@ use crate::wire::{ClientMessage, ServerMessage};
 pub enum Request {
     /// An image to read.
     Frame(Vec<u8>),
+    /// The hands found on the device (on-device mode), checked.
+    Landmarks(DeviceFrame),
     Edit(Edit),
     /// A keep-alive from a page whose camera is off.
     Ping,
@@ -40,8 +43,18 @@ pub fn close(code: u16, reason: &'static str) -> Message {
     }))
 }
 
+/// What a client message may hold.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// The largest image, in bytes.
+    pub max_image: usize,
+    /// The most hands in an on-device frame.
+    pub max_hands: usize,
+}
+
 /// Reads one client message. `Ok(None)`: nothing to answer (protocol ping, pong).
-pub fn parse(message: Message, max_image: usize) -> Result<Option<Request>, ParseOutcome> {
+pub fn parse(message: Message, limits: Limits) -> Result<Option<Request>, ParseOutcome> {
+    let max_image = limits.max_image;
     match message {
         Message::Binary(bytes) => {
             if bytes.len() > max_image {
@@ -49,7 +62,7 @@ pub fn parse(message: Message, max_image: usize) -> Result<Option<Request>, Pars
             }
             Ok(Some(Request::Frame(bytes.to_vec())))
         }
-        Message::Text(text) => parse_text(text.as_str(), max_image).map(Some),
+        Message::Text(text) => parse_text(text.as_str(), limits).map(Some),
         Message::Ping(_) | Message::Pong(_) => Ok(None),
         Message::Close(_) => Err(ParseOutcome::Close),
     }
@@ -61,14 +74,34 @@ fn too_large(max_image: usize) -> ParseOutcome {
     )))
 }
 
-fn parse_text(text: &str, max_image: usize) -> Result<Request, ParseOutcome> {
+/// Only a frame (an image as base64) may be longer than a landmarks message.
+#[derive(serde::Deserialize)]
+struct Kind<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<&'a str>,
+}
+
+fn parse_text(text: &str, limits: Limits) -> Result<Request, ParseOutcome> {
+    let max_image = limits.max_image;
     let bad = |m: String| ParseOutcome::Bad(ApiError::BadRequest(m));
+    if text.len() > landmarks::MAX_MESSAGE_BYTES
+        && serde_json::from_str::<Kind>(text).is_ok_and(|k| k.kind != Some("frame"))
+    {
+        return Err(ParseOutcome::Bad(ApiError::PayloadTooLarge(format!(
+            "a message other than a frame may be at most {} bytes",
+            landmarks::MAX_MESSAGE_BYTES
+        ))));
+    }
     let message: ClientMessage = serde_json::from_str(text).map_err(|e| {
         bad(format!(
-            "expected a JSON object with a \"type\" of frame, clear, space, backspace or ping ({e})"
+            "expected a JSON object with a \"type\" of frame, landmarks, clear, space, backspace \
+             or ping ({e})"
         ))
     })?;
     Ok(match message {
+        ClientMessage::Landmarks(frame) => Request::Landmarks(
+            landmarks::check(frame, limits.max_hands).map_err(ParseOutcome::Bad)?,
+        ),
         ClientMessage::Frame { data } => {
             // "data:image/jpeg;base64,...." or bare base64.
             let payload = data.split_once(',').map_or(data.as_str(), |(_, b64)| b64);
@@ -92,6 +125,11 @@ mod tests {
     use super::*;
     use crate::wire::ErrorType;
 
+    const LIMITS: Limits = Limits {
+        max_image: 100,
+        max_hands: 2,
+    };
+
     fn kind(r: Result<Request, ParseOutcome>) -> Option<ErrorType> {
         match r {
             Err(ParseOutcome::Bad(e)) => Some(e.kind()),
@@ -103,7 +141,7 @@ mod tests {
     fn data_url_frame_is_decoded() {
         let r = parse_text(
             r#"{"type":"frame","data":"data:image/jpeg;base64,AAEC"}"#,
-            100,
+            LIMITS,
         );
         assert!(matches!(r, Ok(Request::Frame(b)) if b == [0, 1, 2]));
     }
@@ -120,7 +158,7 @@ mod tests {
             r#"{"type":"frame","data":"data:image/jpeg;base64,@@@@"}"#,
         ] {
             assert_eq!(
-                kind(parse_text(text, 100)),
+                kind(parse_text(text, LIMITS)),
                 Some(ErrorType::BadRequest),
                 "{text}"
             );
@@ -131,7 +169,7 @@ mod tests {
     fn oversized_frame_is_refused_before_decoding() {
         let text = format!(r#"{{"type":"frame","data":"{}"}}"#, "A".repeat(400));
         assert_eq!(
-            kind(parse_text(&text, 100)),
+            kind(parse_text(&text, LIMITS)),
             Some(ErrorType::PayloadTooLarge)
         );
     }
@@ -144,7 +182,68 @@ mod tests {
             (r#"{"type":"backspace"}"#, Request::Edit(Edit::Backspace)),
             (r#"{"type":"ping"}"#, Request::Ping),
         ] {
-            assert_eq!(parse_text(text, 1).ok(), Some(request), "{text}");
+            assert_eq!(parse_text(text, LIMITS).ok(), Some(request), "{text}");
+        }
+    }
+
+    fn landmarks_json(hands: usize) -> String {
+        let hand = format!(
+            r#"{{"handedness":"Left","score":0.9,"landmarks":[{}]}}"#,
+            vec!["[0.5,0.5,-0.01]"; 21].join(",")
+        );
+        format!(
+            r#"{{"type":"landmarks","t":12.5,"width":448,"height":448,"hands":[{}]}}"#,
+            vec![hand; hands].join(",")
+        )
+    }
+
+    #[test]
+    fn a_landmarks_message_is_read_into_hands_in_pixels() {
+        match parse_text(&landmarks_json(1), LIMITS) {
+            Ok(Request::Landmarks(f)) => {
+                assert_eq!((f.t_ms, f.width, f.hands.len()), (12, 448, 1));
+                assert_eq!(f.hands[0].landmarks[3], [224.0, 224.0, -4.48]);
+            }
+            other => panic!("{:?}", other.err().map(|_| "refused")),
+        }
+    }
+
+    #[test]
+    fn malformed_landmarks_messages_are_refused() {
+        let huge = format!(
+            r#"{{"type":"landmarks","t":1,"width":4,"height":4,"hands":[],"pad":"{}"}}"#,
+            "x".repeat(10_000_000)
+        );
+        for (text, expected) in [
+            (landmarks_json(1000), ErrorType::PayloadTooLarge),
+            (landmarks_json(3), ErrorType::BadRequest),
+            (huge, ErrorType::PayloadTooLarge),
+            (
+                landmarks_json(1).replace("[0.5,0.5,-0.01]]", "[0.5,0.5]]"),
+                ErrorType::BadRequest,
+            ),
+            (
+                landmarks_json(1).replace("-0.01]]", "1e39]]"),
+                ErrorType::BadRequest,
+            ),
+            (
+                landmarks_json(1).replace("\"t\":12.5", "\"t\":\"soon\""),
+                ErrorType::BadRequest,
+            ),
+            (
+                landmarks_json(1).replace("\"score\":0.9", "\"score\":0.9,\"extra\":1"),
+                ErrorType::BadRequest,
+            ),
+            (
+                r#"{"type":"landmarks","t":1,"width":4,"height":4,"hands":"none"}"#.into(),
+                ErrorType::BadRequest,
+            ),
+        ] {
+            assert_eq!(
+                kind(parse_text(&text, LIMITS)),
+                Some(expected),
+                "{text:.120}"
+            );
         }
     }
 }

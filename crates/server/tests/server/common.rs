@@ -33,6 +33,10 @@ impl TestServer {
         if !flags.contains(&"--db") {
             all.extend(["--db", db.to_str().expect("utf-8 temp path")]);
         }
+        if !flags.contains(&"--on-device") {
+            // No background fetch of the browser's hand landmarker in tests that do not ask.
+            all.extend(["--on-device", "false"]);
+        }
         all.extend_from_slice(flags);
         let config = Config::from_flags(all).expect("test flags are valid");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -5,6 +5,7 @@
 mod common;
 mod hardening;
 mod http;
+mod on_device;
 mod progress;
 mod real_models;
 mod web;

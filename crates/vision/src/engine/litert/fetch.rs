@@ -8,13 +8,10 @@
 //! `LiteRtCreateModelFromFile` incompatibly), and the checksums pin the exact build.
 
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use sha2::{Digest, Sha256};
 
 use crate::error::VisionError;
+use crate::registry::{install, io_err, pip_download, sha256_hex, zip_member, Scratch};
 
 pub const LITERT_VERSION: &str = "2.1.4";
 const PACKAGE: &str = "ai-edge-litert==2.1.4";
@@ -30,20 +27,6 @@ pub const LIBRARY_FILE: &str = "libLiteRt-2.1.4.so";
 /// How to get the faster engine, for messages that fall back to tract.
 pub const HOW_TO_GET: &str = "LiteRT is fetched with `pip download ai-edge-litert==2.1.4` on \
      first use: install pip (e.g. `apt-get install python3-pip`) and run again";
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> VisionError + '_ {
-    move |source| VisionError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
 
 /// The verified library in `dir`, fetched first if it is missing or damaged.
 pub fn ensure_library(dir: &Path) -> Result<PathBuf, VisionError> {
@@ -74,87 +57,18 @@ fn verify(path: &Path) -> Result<(), VisionError> {
 }
 
 fn fetch(dir: &Path) -> Result<(), VisionError> {
-    fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let scratch = dir.join(format!(".fetch-litert-{}", std::process::id()));
-    fs::create_dir_all(&scratch).map_err(io_err(&scratch))?;
-    let result = fetch_into(dir, &scratch);
-    let _ = fs::remove_dir_all(&scratch);
-    result
-}
-
-/// The ways pip may be installed, tried in order.
-const PIPS: [&[&str]; 3] = [&["pip3"], &["pip"], &["python3", "-m", "pip"]];
-
-fn fetch_into(dir: &Path, scratch: &Path) -> Result<(), VisionError> {
     tracing::info!(package = PACKAGE, dir = %dir.display(), "fetching the LiteRT library with pip download");
-    let mut last_error = String::from("no pip found");
-    let mut downloaded = false;
-    for pip in PIPS {
-        let output = Command::new(pip[0])
-            .args(&pip[1..])
-            .args([
-                "download",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--platform",
-                "manylinux_2_27_x86_64",
-                "--python-version",
-                "3.11",
-                "--implementation",
-                "cp",
-                "--abi",
-                "cp311",
-                "--disable-pip-version-check",
-                "--quiet",
-                "--dest",
-            ])
-            .arg(scratch)
-            .arg(PACKAGE)
-            .output();
-        match output {
-            Ok(o) if o.status.success() => {
-                downloaded = true;
-                break;
-            }
-            Ok(o) => {
-                last_error = format!(
-                    "`{} download {PACKAGE}` failed: {}",
-                    pip.join(" "),
-                    String::from_utf8_lossy(&o.stderr).trim()
-                )
-            }
-            Err(e) => last_error = format!("cannot run {}: {e}", pip.join(" ")),
-        }
-    }
-    if !downloaded {
-        return Err(VisionError::Models(format!("{last_error}. {HOW_TO_GET}")));
-    }
-    let wheel = scratch.join(WHEEL);
-    let bytes = fs::read(&wheel).map_err(io_err(&wheel))?;
-    let sum = sha256_hex(&bytes);
-    if sum != WHEEL_SHA256 {
-        return Err(VisionError::Models(format!(
-            "{WHEEL} has sha256 {sum}, expected {WHEEL_SHA256}; refusing to use it"
-        )));
-    }
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| VisionError::Models(format!("{WHEEL} is not a readable zip: {e}")))?;
-    let mut entry = archive
-        .by_name(LIBRARY_IN_WHEEL)
-        .map_err(|e| VisionError::Models(format!("{WHEEL} lacks {LIBRARY_IN_WHEEL}: {e}")))?;
-    let mut library = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
-    entry.read_to_end(&mut library).map_err(io_err(&wheel))?;
-    let sum = sha256_hex(&library);
-    if sum != LIBRARY_SHA256 {
-        return Err(VisionError::Models(format!(
-            "{LIBRARY_IN_WHEEL} in {WHEEL} has sha256 {sum}, expected {LIBRARY_SHA256}"
-        )));
-    }
-    let tmp = scratch.join(LIBRARY_FILE);
-    fs::write(&tmp, &library).map_err(io_err(&tmp))?;
-    let dest = dir.join(LIBRARY_FILE);
-    fs::rename(&tmp, &dest).map_err(io_err(&dest))?;
-    Ok(())
+    let scratch = Scratch::new(dir, "litert")?;
+    let wheel = pip_download(
+        PACKAGE,
+        "manylinux_2_27_x86_64",
+        WHEEL,
+        WHEEL_SHA256,
+        &scratch,
+        HOW_TO_GET,
+    )?;
+    let library = zip_member(WHEEL, &wheel, LIBRARY_IN_WHEEL, LIBRARY_SHA256)?;
+    install(&scratch, &dir.join(LIBRARY_FILE), &library)
 }
 
 #[cfg(test)]
