@@ -6,6 +6,7 @@
 import { after } from 'node:test';
 import { stopShared } from './lib/harness.mjs';
 import './suites/interpreter.mjs';
+import './suites/on-device.mjs';
 import './suites/upload.mjs';
 import './suites/learn.mjs';
 import './suites/practice.mjs';

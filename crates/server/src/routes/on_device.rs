@@ -29,10 +29,13 @@ use crate::state::AppState;
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(60);
 
 /// The kit once fetched, or the last failure and when it happened.
+type Fetched = Result<Arc<WebKit>, (String, Instant)>;
+
+/// On-device mode's files for this server: none yet, fetched, or failed a while ago.
 pub struct KitSlot {
     models_dir: PathBuf,
     enabled: bool,
-    slot: tokio::sync::Mutex<Option<Result<Arc<WebKit>, (String, Instant)>>>,
+    slot: tokio::sync::Mutex<Option<Fetched>>,
 }
 
 impl KitSlot {
