@@ -13,7 +13,7 @@ fps="${FPS:-10}"
 seconds="${RUN_SECONDS:-30}"
 port="${PORT:-18471}"
 scratch="$(mktemp -d)"
-cargo build --release --manifest-path "$root/Cargo.toml" -p signbridge -p signbridge-server --example landmark_load
+[ "${SKIP_BUILD:-}" = 1 ] || cargo build --release --manifest-path "$root/Cargo.toml" -p signbridge -p signbridge-server --example landmark_load
 bin="$root/target/release/signbridge"
 taskset -c 0 "$bin" serve --host 127.0.0.1 --port "$port" --workers 1 --on-device false \
   --max-sessions $((sessions + 100)) --db "$scratch/bench.sqlite3" > "$scratch/server.log" 2>&1 &
