@@ -93,6 +93,46 @@ describe('on-device', () => {
     assert.deepEqual(tab.errors, [], 'no uncaught page errors');
   });
 
+  test('on-device: practice records a held letter, and an upload sends only landmarks', { timeout: 240000 }, async () => {
+    const { page } = tab;
+    let log = await networkLog(page);
+    await page.goto(`${server.baseUrl}/practice?target=H&interval=100&on-device=1&min-fps=1`);
+    assert.equal(await page.isChecked('#on-device'), true);
+    await page.click('#start');
+    await page.waitForSelector('#attempts li[data-target="H"][data-correct="true"][data-status="saved"]', { timeout: 90000 })
+      .catch(async (e) => {
+        await screenshot(page, 'practice-on-device-failed');
+        throw new Error(`no correct H on-device (note: ${await page.textContent('#on-device-note')}; match: ${await page.textContent('#match')}): ${e.message}`);
+      });
+    await page.click('#stop');
+    assert.ok(messagesOfType(log, 'landmarks').length > 5, 'practice sent landmarks');
+    // the attempt itself is a JSON body (progress), the only one; no image anywhere
+    const bodies = log.requests.filter((r) => r.hasBody);
+    assert.ok(bodies.every((r) => r.url.endsWith('/api/progress/attempt')), JSON.stringify(bodies));
+    assert.deepEqual(leaks({ ...log, requests: log.requests.filter((r) => !r.url.endsWith('/api/progress/attempt')) }, server.baseUrl), []);
+
+    // upload on-device: the photo is read here and only its landmarks are posted
+    log = await networkLog(page);
+    const posted = [];
+    page.on('request', (r) => { if (r.method() === 'POST') posted.push({ url: r.url(), type: r.headers()['content-type'], body: r.postData() || '' }); });
+    await page.goto(`${server.baseUrl}/`);
+    await page.click('#tab-upload');
+    assert.equal(await page.isChecked('#upload-on-device'), true, 'the remembered choice shows on the upload tab');
+    await page.setInputFiles('#file', path.join(DATA_DIR, 'images', 'letters', 'B', 'B0.jpg'));
+    await page.waitForFunction(() => /Recognised|No hand|could not/i.test(document.getElementById('upload-result').textContent), null, { timeout: 60000 });
+    const text = await page.textContent('#upload-result');
+    assert.match(text, /Recognised B .*on this device; only landmarks were sent/, text);
+    assert.equal(posted.length, 1, JSON.stringify(posted.map((p) => p.url)));
+    assert.ok(posted[0].url.endsWith('/predict-landmarks') && /application\/json/.test(posted[0].type));
+    const body = JSON.parse(posted[0].body);
+    assert.deepEqual(Object.keys(body).sort(), ['hands', 'height', 't', 'width']);
+    assert.ok(posted[0].body.length < 4096 && !/base64|data:image/.test(posted[0].body));
+    assert.equal(body.hands[0].landmarks.length, 21);
+    assert.equal(log.wsFrames.filter((f) => f.opcode === 2).length, 0);
+    await screenshot(page, 'upload-on-device');
+    assert.deepEqual(tab.errors, [], 'no uncaught page errors');
+  });
+
   test('on-device: the browser\'s landmarks match the server\'s on photos', { timeout: 900000 }, async () => {
     const { page } = tab;
     await page.goto(`${server.baseUrl}/about`);
