@@ -81,6 +81,20 @@ describe('on-device', () => {
     assert.match(await page.textContent('#stream-info'), /On-device: landmarks only/);
     await screenshot(page, 'interpreter-on-device');
     await page.click('#stop');
+    await page.waitForSelector('#cam-status[data-state="off"]');
+
+    // keyboard, for a signer with one hand free: Backspace deletes a letter, Space ends the word
+    const sentence = () => page.$eval('#sentence', (el) => ({ text: el.dataset.text || '', current: el.dataset.currentWord || '' }));
+    const before = await sentence();
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await page.keyboard.press('Backspace');
+    await until(async () => {
+      const s = await sentence();
+      // the last word comes back as the current one, a letter shorter
+      return s.current !== '' && s.text.replace(/\s+/g, '').length === before.text.replace(/\s+/g, '').length - 1;
+    }, { timeoutMs: 5000, what: `one letter fewer after Backspace (was ${JSON.stringify(before)})` });
+    await page.keyboard.press(' ');
+    await until(async () => (await sentence()).current === '', { timeoutMs: 5000, what: 'the word ended after Space' });
 
     const sent = messagesOfType(log, 'landmarks');
     assert.ok(sent.length > 50, `landmark messages sent: ${sent.length}`);

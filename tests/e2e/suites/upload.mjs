@@ -1,8 +1,10 @@
-// (b) Upload mode: a photo from shared/data/images/letters is labelled and drawn with its landmarks.
+// (b) Upload mode: a photo from shared/data/images/letters is labelled and drawn with its landmarks;
+// a bad file after it shows only its own error.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { sharedServer, chromiumTab, screenshot, landmarkColouredPixels, DATA_DIR, requireFile } from '../lib/harness.mjs';
+import fsp from 'node:fs/promises';
+import { sharedServer, chromiumTab, screenshot, landmarkColouredPixels, makeTempDir, DATA_DIR, requireFile } from '../lib/harness.mjs';
 
 const PHOTO = path.join(DATA_DIR, 'images', 'letters', 'B', 'B0.jpg');
 const EXPECTED = 'B';
@@ -44,6 +46,16 @@ describe('upload', () => {
     assert.ok(hands >= 1, `hands drawn: ${hands}`);
     const joints = await landmarkColouredPixels(page, '#upload-canvas');
     assert.ok(joints > 50, `landmark-coloured pixels on the photo: ${joints}`);
+
+    // a bad file next: only its error shows, not the previous photo and letter beside it
+    const bad = path.join(await makeTempDir(), 'not-a-photo.jpg');
+    await fsp.writeFile(bad, 'this is text, not a JPEG');
+    await page.setInputFiles('#file', bad);
+    await page.waitForFunction(() => /Could not read/.test(document.getElementById('upload-result').textContent), null, { timeout: 20000 });
+    assert.equal(await page.getAttribute('#upload-canvas', 'data-hands'), '0');
+    assert.equal(await page.isVisible('#upload-placeholder'), true, 'the placeholder is back');
+    assert.equal(await page.$('#upload-label'), null, 'no letter left from the previous photo');
+    assert.equal(await landmarkColouredPixels(page, '#upload-canvas'), 0, 'the previous photo is gone');
     assert.deepEqual(tab.errors, [], 'no uncaught page errors');
   });
 });

@@ -88,6 +88,15 @@ function command(type, label) {
 $('btn-space').addEventListener('click', () => command('space', 'Word ended.'));
 $('btn-backspace').addEventListener('click', () => command('backspace', 'Deleted the last letter.'));
 $('btn-clear').addEventListener('click', () => command('clear', 'Sentence cleared.'));
+// Keyboard: Space ends the word and Backspace deletes a letter while signing (one hand stays free),
+// unless a control that takes those keys itself has the focus.
+document.addEventListener('keydown', (e) => {
+  if (e.altKey || e.ctrlKey || e.metaKey || e.repeat) return;
+  const t = e.target;
+  if (t && t !== document.body && (t.closest('input, textarea, select, button, a, [contenteditable], [role="tab"]'))) return;
+  if (e.key === ' ') { e.preventDefault(); command('space', 'Word ended (Space key).'); }
+  else if (e.key === 'Backspace') { e.preventDefault(); command('backspace', 'Deleted the last letter (Backspace key).'); }
+});
 $('btn-copy').addEventListener('click', async () => {
   const text = sentence.text;
   if (!text) { sentenceMsg.textContent = 'Nothing to copy yet.'; return; }

@@ -48,17 +48,28 @@ export function setupUpload({ input, canvas, placeholder, result, onPrediction, 
     result.replaceChildren(...(Array.isArray(text) ? text : [text]));
   }
 
+  function forgetPhoto() {
+    current = null;
+    canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
+    canvas.dataset.hands = '0';
+    placeholder.hidden = false;
+    result.dataset.label = '';
+  }
+
   input.addEventListener('change', async () => {
     const file = input.files && input.files[0];
     if (!file) return;
     const mine = ++seq;
+    // the previous photo and its result go at once: nothing old stays beside a new answer or error
+    forgetPhoto();
     let img;
     try {
       img = await loadImage(file);
     } catch (err) {
-      say(`Could not read “${file.name}”: ${err.message}.`, 'error');
+      if (mine === seq) say(`Could not read “${file.name}”: ${err.message}.`, 'error');
       return;
     }
+    if (mine !== seq) return;
     current = { img, pred: null };
     placeholder.hidden = true;
     redraw();
@@ -73,7 +84,12 @@ export function setupUpload({ input, canvas, placeholder, result, onPrediction, 
       onPrediction && onPrediction(pred);
       if (pred.label === null || pred.label === undefined) {
         result.dataset.label = '';
-        say(pred.landmarks_detected ? 'A hand was found but no letter was recognised.' : 'No hand was found in this photo. Try a closer, well-lit photo of one hand.');
+        say(pred.landmarks_detected ? 'A hand was found but no letter was recognised.'
+          : 'No hand was found in this photo. Show one whole hand with some space around it (a hand that fills the whole photo is hard to find), in good light.');
+      } else if (pred.label === 'nothing') {
+        result.dataset.label = pred.label;
+        const hands = (pred.hands || []).length;
+        say(`No letter: ${hands > 1 ? `${hands} hands were found; the one the model is surest of` : 'the hand'} is not making a letter shape (it reads as resting, “nothing”, shown as ∅). Sign one letter with one hand, palm towards the camera.`);
       } else {
         result.dataset.label = pred.label;
         const strong = document.createElement('strong');
@@ -85,6 +101,7 @@ export function setupUpload({ input, canvas, placeholder, result, onPrediction, 
       }
     } catch (err) {
       if (mine !== seq) return;
+      forgetPhoto();
       say(onDevice() ? `Could not read this photo on this device: ${err.message}` : `The server could not read this photo: ${err.message}`, 'error');
     }
   });
