@@ -18,6 +18,8 @@ enum Command {
     Detect(cli::detect::DetectArgs),
     /// Name the letter or control sign shown in each photo.
     Classify(cli::classify::ClassifyArgs),
+    /// Make a calibration profile from a signer's own photos (one folder per label).
+    Calibrate(cli::calibrate::CalibrateArgs),
     /// Read a recorded stream (MJPEG or a folder of frames) and print the text it spells.
     Transcribe(cli::transcribe::TranscribeArgs),
     /// Rebuild the classifier's weights file from ../shared/data.
@@ -33,6 +35,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Detect(args) => cli::detect::run(args),
         Command::Classify(args) => cli::classify::run(args),
+        Command::Calibrate(args) => cli::calibrate::run(args),
         Command::Transcribe(args) => cli::transcribe::run(args),
         Command::Train(args) => cli::train::run(args),
         Command::Serve(args) => {

@@ -80,6 +80,7 @@ fn every_subcommand_that_loads_models_takes_the_same_models_dir_flag() {
     for command in [
         "detect",
         "classify",
+        "calibrate",
         "transcribe",
         "train",
         "bench",
@@ -100,6 +101,7 @@ fn every_subcommand_that_loads_models_takes_the_engine_flag() {
     for command in [
         "detect",
         "classify",
+        "calibrate",
         "transcribe",
         "train",
         "bench",
@@ -170,4 +172,149 @@ fn without_pip_auto_runs_on_tract_and_says_how_to_get_litert() {
         String::from_utf8_lossy(&litert.stderr)
     );
     std::fs::remove_dir_all(&models).unwrap();
+}
+
+/// A calibration folder in a temp dir: `label -> photos` linked from `images/letters` (read in
+/// place, never copied).
+fn calibration_dir(name: &str, folders: &[(&str, &[&str])]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sb-cal-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (label, photos) in folders {
+        let sub = dir.join(label);
+        std::fs::create_dir_all(&sub).unwrap();
+        for photo in *photos {
+            let from = data_dir().join("images").join(photo);
+            let to = sub.join(std::path::Path::new(photo).file_name().unwrap());
+            std::os::unix::fs::symlink(from, to).unwrap();
+        }
+    }
+    dir
+}
+
+/// `calibrate` keeps each folder's hands under its label and says how many; `classify --profile`
+/// then reads with them: here a signer whose R looks like the shipped B gets R for a B-shaped
+/// hand, and the same photo without the profile still reads B.
+#[test]
+fn calibrate_makes_a_profile_that_classify_reads_with() {
+    let dir = calibration_dir(
+        "ok",
+        &[
+            (
+                "A",
+                &["letters/A/A0.jpg", "letters/A/A1.jpg", "letters/A/A2.jpg"],
+            ),
+            (
+                "R",
+                &[
+                    "letters/B/B0.jpg",
+                    "letters/B/B1.jpg",
+                    "negatives/banana.jpg",
+                ],
+            ),
+            (
+                "space",
+                &["letters/Space/Space0.jpg", "letters/Space/Space1.jpg"],
+            ),
+        ],
+    );
+    let profile = dir.join("profile.json");
+    let out = signbridge(&[
+        "calibrate",
+        "--out",
+        profile.to_str().unwrap(),
+        dir.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("A: kept 3 of 3"), "{stdout}");
+    assert!(stdout.contains("R: kept 2 of 3"), "{stdout}");
+    assert!(stdout.contains("space: kept 2 of 2"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("banana.jpg: no hand found"));
+    let text = std::fs::read_to_string(&profile).unwrap();
+    assert!(
+        !text.contains("jpg") && text.contains("\"R\""),
+        "landmarks only: {text:.200}"
+    );
+
+    let b = data_dir().join("images/letters/B/B5.jpg");
+    let read = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["classify", "--json"];
+        args.extend_from_slice(extra);
+        args.push(b.to_str().unwrap());
+        let out = signbridge(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    assert_eq!(read(&[])["label"], "B");
+    assert_eq!(
+        read(&["--profile", profile.to_str().unwrap()])["label"],
+        "R"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn calibration_input_that_cannot_be_used_is_an_error_naming_it() {
+    let cases: Vec<(&str, Vec<(&str, &[&str])>, &str)> = vec![
+        (
+            "unknown",
+            vec![("Hello", &["letters/A/A0.jpg"])],
+            "unknown label \"Hello\"",
+        ),
+        ("empty", vec![("A", &[])], "empty folder"),
+        (
+            "nohand",
+            vec![("C", &["negatives/banana.jpg"])],
+            "no usable hand",
+        ),
+        ("none", vec![], "no label folders"),
+    ];
+    for (name, folders, expected) in cases {
+        let dir = calibration_dir(name, &folders);
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = signbridge(&[
+            "calibrate",
+            "--out",
+            dir.join("p.json").to_str().unwrap(),
+            dir.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name}");
+        assert!(
+            stderr.contains(expected) && stderr.contains(&*dir.to_string_lossy()),
+            "{name}: {stderr}"
+        );
+        assert!(!dir.join("p.json").exists(), "{name}: no profile written");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+    let bad = std::env::temp_dir().join(format!("sb-bad-profile-{}.json", std::process::id()));
+    for text in [
+        "{\"format\":1",
+        "{\"format\":1,\"examples\":{\"Hello\":[]}}",
+    ] {
+        std::fs::write(&bad, text).unwrap();
+        let photo = data_dir().join("images/letters/B/B5.jpg");
+        let out = signbridge(&[
+            "classify",
+            "--profile",
+            bad.to_str().unwrap(),
+            photo.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            stderr.contains(&*bad.to_string_lossy())
+                && stderr.contains("not a usable calibration profile"),
+            "{stderr}"
+        );
+    }
+    std::fs::remove_file(bad).unwrap();
 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use signbridge_interpreter::read;
 use signbridge_server::wire::{detected_hand, ClassifyLine};
 use signbridge_server::{PipelineArgs, PipelineSettings};
-use signbridge_signs::Classifier;
+use signbridge_signs::{Blend, Calibrated, Classifier, LetterReader};
 
 use super::{read_frame, report_failure};
 
@@ -17,6 +17,9 @@ pub struct ClassifyArgs {
     /// One JSON line per image: {"path", "label", "confidence", "top", "hands"}.
     #[arg(long)]
     pub json: bool,
+    /// A calibration profile (from `signbridge calibrate`): read with the signer's own examples.
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
     #[command(flatten)]
     pub pipeline: PipelineArgs,
     /// Images (JPEG, PNG or WebP).
@@ -25,15 +28,25 @@ pub struct ClassifyArgs {
 }
 
 pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
+    let classifier = Classifier::default_model();
+    let profile = match &args.profile {
+        Some(path) => Some(super::calibrate::load_profile(path, &classifier)?),
+        None => None,
+    };
+    let calibrated = profile
+        .as_ref()
+        .map(|p| Calibrated::new(&classifier, p, Blend::DEFAULT));
+    let letters: &dyn LetterReader = match &calibrated {
+        Some(c) => c,
+        None => &classifier,
+    };
     let settings = PipelineSettings::try_from(&args.pipeline)?;
     let pipeline = super::load_pipeline(&settings)?;
-    let classifier = Classifier::default_model();
     let mut out = std::io::stdout().lock();
     let mut failures = 0;
     for path in &args.images {
         let shown = path.to_string_lossy();
-        match read_frame(path, &settings.limits)
-            .and_then(|frame| read(&pipeline, &classifier, &frame))
+        match read_frame(path, &settings.limits).and_then(|frame| read(&pipeline, letters, &frame))
         {
             Ok(reading) => {
                 let prediction = reading.prediction;

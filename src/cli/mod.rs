@@ -2,6 +2,7 @@
 //! thresholds, image limits) are `signbridge_server::PipelineArgs`, the same flags `serve` takes.
 
 pub mod bench;
+pub mod calibrate;
 pub mod classify;
 pub mod detect;
 pub mod train;

@@ -8,7 +8,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use signbridge_signs::{Classifier, Prediction, SentenceConfig, SentenceState, Session};
+use signbridge_signs::{
+    Classifier, LetterReader, Prediction, SentenceConfig, SentenceState, Session,
+};
 use signbridge_vision::{Detection, Frame, Hand, VisionError};
 
 use crate::hands::{HandModel, HandTracking};
@@ -152,7 +154,7 @@ impl Interpreter {
 /// remembered between calls.
 pub fn read(
     hands: &dyn HandModel,
-    classifier: &Classifier,
+    classifier: &dyn LetterReader,
     frame: &Frame,
 ) -> Result<Reading, VisionError> {
     let detection = hands.detect(frame)?;
@@ -189,7 +191,7 @@ pub fn read_landmarks(
 }
 
 /// The hand a frame's letter is read from: the one the landmark model is surest is a hand.
-fn signing_hand(hands: &[Hand]) -> Option<&Hand> {
+pub fn signing_hand(hands: &[Hand]) -> Option<&Hand> {
     hands
         .iter()
         .max_by(|a, b| a.presence.total_cmp(&b.presence))

@@ -18,4 +18,6 @@ pub mod interpreter;
 pub mod stub;
 
 pub use hands::{HandModel, HandTracking};
-pub use interpreter::{read, read_landmarks, Edit, Interpreter, Outcome, Reading, Timings};
+pub use interpreter::{
+    read, read_landmarks, signing_hand, Edit, Interpreter, Outcome, Reading, Timings,
+};

@@ -57,7 +57,7 @@ impl State {
             .try_run(bytes, move |bytes| {
                 timed(queued_at, || {
                     let frame = decode(&bytes, &limits, deadline)?;
-                    read(&*models.hands, &classifier, &frame)
+                    read(&*models.hands, &*classifier, &frame)
                 })
             })
             .map_err(|_| ApiError::Overloaded)?;

@@ -29,6 +29,18 @@ pub struct Prediction {
     pub top: Vec<(String, f32)>,
 }
 
+/// Anything that reads a letter from a hand: the shipped [`Classifier`], or one fitted to a
+/// signer ([`crate::Calibrated`]).
+pub trait LetterReader {
+    fn classify(&self, hand: &Hand) -> Prediction;
+}
+
+impl LetterReader for Classifier {
+    fn classify(&self, hand: &Hand) -> Prediction {
+        Classifier::classify(self, hand)
+    }
+}
+
 /// A representative handshape of one class, canonicalised (wrist at 0, unit hand size).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Handshape {
@@ -119,7 +131,12 @@ impl Classifier {
 
     /// Classify one hand.
     pub fn classify(&self, hand: &Hand) -> Prediction {
-        let p = self.probabilities(hand);
+        self.decide(&self.probabilities(hand))
+    }
+
+    /// The prediction for class probabilities `p` (in [`Classifier::classes`] order): the best
+    /// class, or [`NOTHING`] below the rejection threshold.
+    pub(crate) fn decide(&self, p: &[f32]) -> Prediction {
         let mut order: Vec<usize> = (0..p.len()).collect();
         order.sort_by(|a, b| p[*b].total_cmp(&p[*a]).then(a.cmp(b)));
         let top: Vec<(String, f32)> = order

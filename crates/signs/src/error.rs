@@ -26,6 +26,9 @@ pub enum SignsError {
         line: usize,
         reason: String,
     },
+    /// A calibration profile or example that cannot be used.
+    #[error("{0}")]
+    Profile(String),
     /// The model bytes are not a model this version understands.
     #[error("invalid model file: {0}")]
     Model(String),

@@ -6,6 +6,7 @@
 //! - [`labels`]: the label set (`LETTERS`, `SPACE`, `DELETE`, `NOTHING`);
 //! - [`dataset`]: labelled samples and the loaders of `shared/data` (tables, detector JSONL);
 //! - [`classifier`]: the static-handshape classifier and its model file; [`mlp`] its network;
+//! - [`calibration`]: a signer's own examples (a profile) blended with the classifier;
 //! - [`synthetic`]: permitted stand-ins for `space`, `delete`, `nothing`;
 //! - [`mod@train`]: training, calibration, `train_default` for `signbridge train`;
 //! - [`mod@evaluate`]: accuracy reports;
@@ -14,6 +15,7 @@
 //! - [`session`]: classifier + motion + sentence builder for one stream of frames;
 //! - [`text_to_sign`]: handshapes and tips for spelling a text.
 
+pub mod calibration;
 pub mod classifier;
 pub mod dataset;
 pub mod error;
@@ -29,7 +31,8 @@ pub mod synthetic;
 pub mod text_to_sign;
 pub mod train;
 
-pub use classifier::{Classifier, Handshape, Prediction};
+pub use calibration::{Blend, Calibrated, Profile};
+pub use classifier::{Classifier, Handshape, LetterReader, Prediction};
 pub use dataset::Sample;
 pub use error::{Result, SignsError};
 pub use evaluate::{evaluate, Report};

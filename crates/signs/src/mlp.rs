@@ -76,6 +76,13 @@ impl Mlp {
         acts
     }
 
+    /// The last hidden layer's activations: the features the output layer separates classes by.
+    pub fn embedding(&self, x: &[f32]) -> Vec<f32> {
+        let mut acts = self.forward_all(x);
+        acts.pop();
+        acts.pop().unwrap_or_default()
+    }
+
     /// Output logits for one input.
     pub fn logits(&self, x: &[f32]) -> Vec<f32> {
         self.forward_all(x).pop().unwrap_or_default()
