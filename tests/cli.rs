@@ -174,6 +174,9 @@ fn without_pip_auto_runs_on_tract_and_says_how_to_get_litert() {
     std::fs::remove_dir_all(&models).unwrap();
 }
 
+/// Label folders and the photos (under `images/`) each holds.
+type Folders<'a> = Vec<(&'a str, &'a [&'a str])>;
+
 /// A calibration folder in a temp dir: `label -> photos` linked from `images/letters` (read in
 /// place, never copied).
 fn calibration_dir(name: &str, folders: &[(&str, &[&str])]) -> PathBuf {
@@ -263,7 +266,7 @@ fn calibrate_makes_a_profile_that_classify_reads_with() {
 
 #[test]
 fn calibration_input_that_cannot_be_used_is_an_error_naming_it() {
-    let cases: Vec<(&str, Vec<(&str, &[&str])>, &str)> = vec![
+    let cases: Vec<(&str, Folders, &str)> = vec![
         (
             "unknown",
             vec![("Hello", &["letters/A/A0.jpg"])],
