@@ -7,5 +7,6 @@ mod hardening;
 mod http;
 mod progress;
 mod real_models;
+mod storage;
 mod web;
 mod ws;
