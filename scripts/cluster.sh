@@ -43,7 +43,7 @@ free_port() {
 wait_healthy() {
   local url="$1" pid="$2" log="$3"
   for _ in $(seq 1 600); do
-    if curl -fsS -o /dev/null --max-time 2 "$url/health"; then return 0; fi
+    if curl -fs -o /dev/null --max-time 2 "$url/health"; then return 0; fi
     if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
       echo "cluster.sh: the process behind $url exited; its log:" >&2
       tail -n 30 "$log" >&2
