@@ -395,10 +395,10 @@ impl TryFrom<ServeArgs> for Config {
             },
             storage: match a.database_url.as_deref().map(str::trim) {
                 Some(url) if !url.is_empty() => {
-                    Location::Postgres(url.parse().map_err(|reason| ConfigError {
+                    Location::Postgres(Box::new(url.parse().map_err(|reason| ConfigError {
                         flag: "database-url",
                         reason,
-                    })?)
+                    })?))
                 }
                 _ => Location::Sqlite(a.db),
             },

@@ -30,7 +30,7 @@ pub enum Location {
     /// A SQLite file (created if missing).
     Sqlite(PathBuf),
     /// A PostgreSQL database shared with other replicas.
-    Postgres(DatabaseUrl),
+    Postgres(Box<DatabaseUrl>),
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -101,7 +101,7 @@ async fn storage_on_postgres() {
     let Some(pg) = Postgres::start("storage_on_postgres") else {
         return;
     };
-    let location = Location::Postgres(pg.url.parse().unwrap());
+    let location = Location::Postgres(Box::new(pg.url.parse().unwrap()));
     behaves_as_storage(location).await;
 }
 
