@@ -6,7 +6,7 @@
 #                                      root), builds target/release/signbridge if missing,
 #                                      starts it all on free 127.0.0.1 ports; the last line
 #                                      printed is the balancer's base URL
-#   scripts/cluster.sh kill-replica N  SIGKILL to replica N (1 or 2)
+#   scripts/cluster.sh kill-replica N  SIGKILL to replica N (1 or 2); returns once it is dead
 #   scripts/cluster.sh down            stops all of it by the pids it started and removes
 #                                      its temporary data
 #
@@ -147,7 +147,15 @@ case "${1:-}" in
     n="${2:-}"
     [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le "$replicas" ] || usage
     [ -f "$dir/replica-$n.pid" ] || { echo "cluster.sh: no replica $n in $dir" >&2; exit 1; }
-    kill -KILL "$(cat "$dir/replica-$n.pid")"
+    pid=$(cat "$dir/replica-$n.pid")
+    kill -KILL "$pid"
+    # Returns once it is gone (or a zombie: its sockets are closed then), so that the next
+    # request finds its port closed rather than a process half-way through dying.
+    for _ in $(seq 1 100); do
+      state=$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+      [ -z "$state" ] || [ "$state" = Z ] && break
+      sleep 0.05
+    done
     ;;
   *) usage ;;
 esac
