@@ -166,7 +166,13 @@ impl Postgres {
             Ok(())
         })
         .await
-        .map_err(|e| StorageError::Unavailable(format!("cannot use PostgreSQL at {url}: {e}")))?;
+        .map_err(|e| {
+            let cause = match e {
+                StorageError::Unavailable(cause) => cause,
+                other => other.to_string(),
+            };
+            StorageError::Unavailable(format!("cannot use PostgreSQL at {url}: {cause}"))
+        })?;
         Ok(db)
     }
 
@@ -296,7 +302,7 @@ impl Postgres {
                 .pool
                 .get()
                 .await
-                .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+                .map_err(|e| StorageError::Unavailable(with_causes(&e)))?;
             f(client).await
         };
         tokio::time::timeout(CALL_TIMEOUT, work)
@@ -306,7 +312,21 @@ impl Postgres {
 }
 
 fn pg(e: tokio_postgres::Error) -> StorageError {
-    StorageError::Unavailable(e.to_string())
+    StorageError::Unavailable(with_causes(&e))
+}
+
+/// An error and its causes, as one line ("error connecting to server: Connection refused").
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Applies the migrations not yet recorded, in one transaction under an advisory lock.
