@@ -95,8 +95,9 @@ pub struct HttpSession {
     pub interpreter: SharedInterpreter,
     pub stats: Arc<Stats>,
     pub version: SavedVersion,
-    /// Made just now from a sentence read from storage.
-    pub restored: bool,
+    /// Made by this request (from the sentence in storage, or empty when storage had none, or
+    /// with no id at all): its text is what storage has.
+    pub made_now: bool,
 }
 
 /// The caps and lifetimes of [`Sessions`].
@@ -181,6 +182,7 @@ impl Sessions {
         allow_new: bool,
         saved: Option<Versioned>,
     ) -> Result<HttpSession, ApiError> {
+        let had_id = id.is_some();
         let mut entries = self.entries();
         if let Some(id) = id {
             let established = count(&entries, |e| e.kind() == SessionKind::Http && e.established);
@@ -197,7 +199,7 @@ impl Sessions {
                             interpreter,
                             stats: e.stats.clone(),
                             version,
-                            restored: false,
+                            made_now: false,
                         });
                     }
                 }
@@ -226,6 +228,9 @@ impl Sessions {
             }
         }
         let restored = saved.is_some();
+        // Without an id nothing can be stored yet; with one, `saved` is what storage had (if
+        // it was read: a session that expired just after the caller looked is read again).
+        let made_now = restored || !had_id;
         let (interpreter, version) = match saved {
             Some(saved) => (
                 Interpreter::resume(
@@ -256,7 +261,7 @@ impl Sessions {
             interpreter,
             stats,
             version,
-            restored,
+            made_now,
         })
     }
 
@@ -548,7 +553,7 @@ mod tests {
             version: 7,
         };
         let back = s.http_restoring(Some(id), t0, true, Some(saved)).unwrap();
-        assert!(back.restored);
+        assert!(back.made_now);
         assert_eq!(back.version.load(Ordering::Relaxed), 7);
         assert_eq!(
             back.interpreter
@@ -564,7 +569,7 @@ mod tests {
         s.http(None, t0 + Duration::from_secs(2), true).unwrap();
         let again = s.http(Some(id), t0 + Duration::from_secs(3), true).unwrap();
         assert!(Arc::ptr_eq(&back.interpreter, &again.interpreter));
-        assert!(!again.restored);
+        assert!(!again.made_now);
     }
 
     #[test]

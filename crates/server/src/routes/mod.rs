@@ -167,8 +167,8 @@ pub struct HttpSession {
     pub stats: std::sync::Arc<Stats>,
     key: SessionKey,
     version: SavedVersion,
-    /// Its sentence was read from storage just now.
-    restored: bool,
+    /// Made by this request: its text is what storage has, no need to read it again.
+    made_now: bool,
     /// Set when the client must be given the cookie.
     cookie: Option<HeaderValue>,
 }
@@ -227,7 +227,7 @@ impl HttpSession {
             interpreter: session.interpreter,
             stats: session.stats,
             version: session.version,
-            restored: session.restored,
+            made_now: session.made_now,
             cookie,
         }
     }
@@ -236,7 +236,7 @@ impl HttpSession {
     /// replica changed the session since (call with the interpreter locked). Returns the text
     /// as it now is, to compare with after the request.
     pub async fn sync(&self, app: &AppState, interpreter: &mut Interpreter) -> SavedSentence {
-        if app.storage.is_shared() && !self.restored {
+        if app.storage.is_shared() && !self.made_now {
             match app.storage.load_sentence(&self.key).await {
                 Ok(Some(saved)) if saved.version != self.version.load(Ordering::Acquire) => {
                     interpreter.restore(saved.sentence.words, saved.sentence.current_word);
