@@ -7,8 +7,8 @@
 #   ./scripts/test.sh --fast   everyday work (no models, no browsers): formatting, lints, unit
 #                              tests and the server over stub models
 #
-# Installs what the full run needs (Debian's nasm, chromium and firefox-esr, and pip if missing,
-# when run as root; the e2e npm packages); the hand models (npm pack) and the LiteRT library
+# Installs what the full run needs (Debian's nasm, chromium, firefox-esr, postgresql and nginx,
+# and pip if missing, when run as root; the e2e npm packages); the hand models (npm pack) and the LiteRT library
 # (pip download) are fetched by the code itself on first use.
 # Each step prints how long it took.
 set -euo pipefail
@@ -46,8 +46,9 @@ apt_install() {
 
 # nasm lets the JPEG decoder (libjpeg-turbo, through the mozjpeg crate) build its SIMD code;
 # without it the build falls back to the portable C code: the same pixels, decoded more slowly.
-# It is needed before the build; the browsers and the e2e npm packages only at the end, so they
-# are fetched in the background while Rust compiles (their log: target/e2e-setup.log).
+# It is needed before the build; the browsers, PostgreSQL, nginx and the e2e npm packages only at
+# the end, so they are fetched in the background while Rust compiles (their log:
+# target/e2e-setup.log).
 if ! command -v nasm >/dev/null 2>&1; then
   step "installing nasm"
   apt_install nasm
@@ -59,13 +60,16 @@ if ! { command -v pip3 || command -v pip || python3 -m pip --version; } >/dev/nu
   apt_install python3-pip
 fi
 mkdir -p target
-browsers=()
-[ -x "${SIGNBRIDGE_CHROMIUM:-/usr/bin/chromium}" ] || browsers+=(chromium)
-[ -x "${SIGNBRIDGE_FIREFOX:-/usr/bin/firefox-esr}" ] || browsers+=(firefox-esr)
-# At the lowest CPU priority: unpacking the browsers must not slow the build down.
+packages=()
+[ -x "${SIGNBRIDGE_CHROMIUM:-/usr/bin/chromium}" ] || packages+=(chromium)
+[ -x "${SIGNBRIDGE_FIREFOX:-/usr/bin/firefox-esr}" ] || packages+=(firefox-esr)
+# PostgreSQL and nginx: the storage tests on PostgreSQL and the cluster tests (scripts/cluster.sh).
+ls -d /usr/lib/postgresql/*/bin > /dev/null 2>&1 || packages+=(postgresql)
+command -v nginx > /dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
+# At the lowest CPU priority: unpacking the packages must not slow the build down.
 (
   renice -n 19 $BASHPID > /dev/null
-  if [ "${#browsers[@]}" -gt 0 ]; then apt_install "${browsers[@]}"; fi
+  if [ "${#packages[@]}" -gt 0 ]; then apt_install "${packages[@]}"; fi
   cd tests/e2e && npm ci --no-audit --no-fund
 ) > target/e2e-setup.log 2>&1 &
 setup_pid=$!

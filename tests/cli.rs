@@ -321,3 +321,27 @@ fn calibration_input_that_cannot_be_used_is_an_error_naming_it() {
     }
     std::fs::remove_file(bad).unwrap();
 }
+
+#[test]
+fn serve_without_its_postgres_exits_non_zero_naming_the_url_without_the_password() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let url = format!("postgres://app:topsecret@127.0.0.1:{port}/signbridge");
+    let out = Command::new(env!("CARGO_BIN_EXE_signbridge"))
+        .args(["serve", "--port", "0"])
+        .env("SIGNBRIDGE_DATABASE_URL", &url)
+        .output()
+        .expect("signbridge runs");
+    assert!(!out.status.success(), "no server without its database");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "cannot use PostgreSQL at postgres://app:***@127.0.0.1:{port}/signbridge"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("topsecret"), "{stderr}");
+}

@@ -73,6 +73,20 @@ impl Interpreter {
         }
     }
 
+    /// A stream that continues a sentence typed earlier (a session resumed on another
+    /// replica): the text is kept, the hand tracker and the sign timing start afresh.
+    pub fn resume(classifier: Arc<Classifier>, words: Vec<String>, current: String) -> Interpreter {
+        let mut interpreter = Interpreter::new(classifier);
+        interpreter.restore(words, current);
+        interpreter
+    }
+
+    /// Replaces the text with one typed elsewhere (another replica changed the session); the
+    /// sign timing starts afresh, the hand tracker is kept.
+    pub fn restore(&mut self, words: Vec<String>, current: String) {
+        self.session.restore(words, current);
+    }
+
     /// The next frame of a video stream, seen at `t_ms` (any clock that only moves forward; it
     /// drives the sentence builder). Hands are followed from the previous frame. Pass the same
     /// models on every call.

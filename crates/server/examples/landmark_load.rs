@@ -115,6 +115,14 @@ async fn session(
             return result;
         }
     };
+    // The server opens every session with a `session` message.
+    match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+        Ok(Some(Ok(Message::Text(text)))) if text.as_str().contains("\"session\"") => {}
+        other => {
+            result.failed = Some(format!("no session message: {other:?}"));
+            return result;
+        }
+    }
     let period = Duration::from_secs_f64(1.0 / fps);
     let mut next = Instant::now();
     let begun = Instant::now();

@@ -11,6 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::storage::Location;
 use signbridge_vision::{
     EngineChoice, HandPipeline, ImageLimits, ModelStore, ModelVariant, PipelineConfig, VisionError,
 };
@@ -271,9 +272,17 @@ pub struct ServeArgs {
     #[arg(long, env = "SIGNBRIDGE_ON_DEVICE", default_value_t = true, action = clap::ArgAction::Set)]
     pub on_device: bool,
 
-    /// SQLite database holding learners' progress (created if missing).
+    /// SQLite database holding learners' progress and sessions' sentences (created if
+    /// missing), for a server on its own. Ignored with --database-url.
     #[arg(long, env = "SIGNBRIDGE_DB", default_value = "signbridge.sqlite3")]
     pub db: PathBuf,
+
+    /// PostgreSQL instead of the SQLite file (postgres://user:password@host:port/database):
+    /// replicas behind a load balancer share progress and sentences through it, so a session
+    /// comes back on any replica. Unreachable at start, the server does not start. No TLS:
+    /// keep the database on the same host or a private network.
+    #[arg(long, env = "SIGNBRIDGE_DATABASE_URL")]
+    pub database_url: Option<String>,
 }
 
 /// Validated server settings. Built only through `TryFrom<ServeArgs>`, so every value here is
@@ -300,7 +309,8 @@ pub struct Config {
     pub on_device: bool,
     /// Bytes of RSS above which the memory guard trips; `None`: off.
     pub max_rss_bytes: Option<u64>,
-    pub db: PathBuf,
+    /// Where progress and sentences are kept: `--db` or `--database-url`.
+    pub storage: Location,
 }
 
 /// A setting that cannot be used, named by its flag.
@@ -392,7 +402,15 @@ impl TryFrom<ServeArgs> for Config {
                 0 => None,
                 mb => Some(mb.saturating_mul(1 << 20)),
             },
-            db: a.db,
+            storage: match a.database_url.as_deref().map(str::trim) {
+                Some(url) if !url.is_empty() => {
+                    Location::Postgres(Box::new(url.parse().map_err(|reason| ConfigError {
+                        flag: "database-url",
+                        reason,
+                    })?))
+                }
+                _ => Location::Sqlite(a.db),
+            },
         })
     }
 }
@@ -493,6 +511,23 @@ mod tests {
         .unwrap();
         let Command::Serve(args) = cli.command;
         assert_eq!(Config::try_from(args).unwrap().addr.port(), 1234);
+    }
+
+    #[test]
+    fn a_database_url_chooses_postgres_and_hides_its_password() {
+        let c = Config::from_flags([]).unwrap();
+        assert!(
+            matches!(c.storage, Location::Sqlite(ref p) if p == &PathBuf::from("signbridge.sqlite3"))
+        );
+        let c =
+            Config::from_flags(["--database-url", "postgres://app:pw9@127.0.0.1:5433/sb"]).unwrap();
+        let Location::Postgres(url) = &c.storage else {
+            panic!("expected PostgreSQL: {:?}", c.storage);
+        };
+        assert_eq!(url.to_string(), "postgres://app:***@127.0.0.1:5433/sb");
+        assert!(!format!("{c:?}").contains("pw9"));
+        let err = Config::from_flags(["--database-url", "mysql://app:pw9@h/db"]).unwrap_err();
+        assert!(err.to_string().contains("--database-url"), "{err}");
     }
 
     #[test]

@@ -17,7 +17,8 @@
 //! - [`wire`]: every JSON type a client sees or sends (mirrors docs/api.md), and the
 //!   `error_type` vocabulary shared with the command line.
 //! - [`error`]: every client-visible error and its status code, in one place.
-//! - [`storage`]: learners' progress in SQLite, off the async runtime.
+//! - [`storage`]: everything durable (progress, sessions' sentences) in SQLite (one server)
+//!   or PostgreSQL (replicas behind a load balancer).
 //! - [`metrics`], [`memory`]: Prometheus metrics and process memory.
 //!
 //! [`run`] is `signbridge serve`; [`serve`] takes an injected listener, model loader and
@@ -112,16 +113,15 @@ pub async fn serve<L>(
 where
     L: FnOnce() -> Result<Models, VisionError> + Send + 'static,
 {
+    // PostgreSQL that cannot be reached stops the start here, naming the URL (password hidden).
+    let storage = Storage::open(&config.storage, config.session_ttl).await?;
+    tracing::info!(backend = storage.backend(), "storage open");
     let workers = Workers::start(
         config.workers,
         config.queue_depth,
         RELEASE_MEMORY_AFTER_IDLE,
     )
     .context("cannot start worker threads")?;
-    let storage = {
-        let path = config.db.clone();
-        tokio::task::spawn_blocking(move || Storage::open(&path)).await?
-    };
     let (stop_tx, stop_rx) = watch::channel(false);
     let state: AppState = Arc::new(State::new(config, workers, storage, stop_rx));
 
@@ -165,6 +165,7 @@ where
         async move { state.on_device.prefetch().await }
     });
     let sweeper = tokio::spawn(expire_sessions(state.clone()));
+    let forgetter = tokio::spawn(forget_old_sentences(state.clone()));
     let guard = tokio::spawn(watch_memory(state.clone()));
     let app = routes::router(state.clone());
     let stop = {
@@ -186,6 +187,7 @@ where
     };
     connections::serve_connections(listener, app, limits, stop).await;
     sweeper.abort();
+    forgetter.abort();
     guard.abort();
     prefetch.abort();
     let workers_state = state.clone();
@@ -208,6 +210,22 @@ async fn expire_sessions(state: AppState) {
         let expired = state.sessions.expire(Instant::now());
         if expired > 0 {
             tracing::debug!(expired, "idle sessions expired");
+        }
+    }
+}
+
+/// Deletes stored sentences older than the session TTL, a few times per TTL (at most every
+/// 10 minutes). Every replica does it; the deletes are idempotent.
+async fn forget_old_sentences(state: AppState) {
+    let period = (state.sessions.ttl() / 4).clamp(Duration::from_secs(1), Duration::from_secs(600));
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match state.storage.forget_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(forgotten = n, "expired sentences deleted"),
+            Err(e) => tracing::debug!(error = %e, "cannot delete expired sentences now"),
         }
     }
 }

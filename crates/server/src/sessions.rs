@@ -9,9 +9,13 @@
 //! longest is forgotten to make room, so a flood of id-less requests only churns other new
 //! sessions. A session that came back is *established* (up to `max_http` of them; beyond that
 //! it stays new) and lives `ttl` idle. `GET /sentence` without an id creates nothing.
+//!
+//! Behind a load balancer (issue 16) this registry is a cache: a session's committed text is
+//! also in storage, so a session this process does not hold is made again from it
+//! ([`Sessions::http_restoring`]); a WebSocket that resumes reads it the same way.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -19,6 +23,7 @@ use signbridge_interpreter::Interpreter;
 use signbridge_signs::Classifier;
 
 use crate::error::ApiError;
+use crate::storage::Versioned;
 use crate::wire::{SessionKind, SessionSummary};
 
 pub const SESSION_HEADER: &str = "x-session-id";
@@ -54,10 +59,14 @@ impl Stats {
     }
 }
 
+/// The version of an HTTP session's sentence in storage that its interpreter holds (0: none
+/// known), so a replica sees when another one changed it.
+pub type SavedVersion = Arc<AtomicI64>;
+
 /// Who holds a session's interpreter.
 enum Holder {
     /// The registry, between requests.
-    Http(SharedInterpreter),
+    Http(SharedInterpreter, SavedVersion),
     /// The connection's own task.
     Ws,
 }
@@ -74,7 +83,7 @@ struct Entry {
 impl Entry {
     fn kind(&self) -> SessionKind {
         match self.holder {
-            Holder::Http(_) => SessionKind::Http,
+            Holder::Http(..) => SessionKind::Http,
             Holder::Ws => SessionKind::Ws,
         }
     }
@@ -85,6 +94,10 @@ pub struct HttpSession {
     pub id: String,
     pub interpreter: SharedInterpreter,
     pub stats: Arc<Stats>,
+    pub version: SavedVersion,
+    /// Made by this request (from the sentence in storage, or empty when storage had none, or
+    /// with no id at all): its text is what storage has.
+    pub made_now: bool,
 }
 
 /// The caps and lifetimes of [`Sessions`].
@@ -150,12 +163,32 @@ impl Sessions {
         now: Instant,
         allow_new: bool,
     ) -> Result<HttpSession, ApiError> {
+        self.http_restoring(id, now, allow_new, None)
+    }
+
+    /// Whether this process holds the live HTTP session `id` (else its sentence may be in
+    /// storage, saved by another replica or before a restart).
+    pub fn holds_http(&self, id: &str, now: Instant) -> bool {
+        matches!(self.entries().get(id), Some(e) if matches!(e.holder, Holder::Http(..))
+            && now.saturating_duration_since(e.last_seen) <= self.ttl_of(e))
+    }
+
+    /// [`Sessions::http`], and a session made for `id` continues `saved` (its sentence read
+    /// from storage): the session came back, so it is established.
+    pub fn http_restoring(
+        &self,
+        id: Option<&str>,
+        now: Instant,
+        allow_new: bool,
+        saved: Option<Versioned>,
+    ) -> Result<HttpSession, ApiError> {
+        let had_id = id.is_some();
         let mut entries = self.entries();
         if let Some(id) = id {
             let established = count(&entries, |e| e.kind() == SessionKind::Http && e.established);
             if let Some(e) = entries.get_mut(id) {
-                if let Holder::Http(interpreter) = &e.holder {
-                    let interpreter = interpreter.clone();
+                if let Holder::Http(interpreter, version) = &e.holder {
+                    let (interpreter, version) = (interpreter.clone(), version.clone());
                     if now.saturating_duration_since(e.last_seen) <= self.ttl_of(e) {
                         e.last_seen = now;
                         if !e.established && established < self.limits.max_http {
@@ -165,6 +198,8 @@ impl Sessions {
                             id: id.to_string(),
                             interpreter,
                             stats: e.stats.clone(),
+                            version,
+                            made_now: false,
                         });
                     }
                 }
@@ -192,12 +227,41 @@ impl Sessions {
                 entries.remove(&oldest);
             }
         }
-        let interpreter = Arc::new(tokio::sync::Mutex::new(self.interpreter()));
-        let stats = insert(&mut entries, &id, Holder::Http(interpreter.clone()), now);
+        let restored = saved.is_some();
+        // Without an id nothing can be stored yet; with one, `saved` is what storage had (if
+        // it was read: a session that expired just after the caller looked is read again).
+        let made_now = restored || !had_id;
+        let (interpreter, version) = match saved {
+            Some(saved) => (
+                Interpreter::resume(
+                    self.classifier.clone(),
+                    saved.sentence.words,
+                    saved.sentence.current_word,
+                ),
+                saved.version,
+            ),
+            None => (self.interpreter(), 0),
+        };
+        let interpreter = Arc::new(tokio::sync::Mutex::new(interpreter));
+        let version = Arc::new(AtomicI64::new(version));
+        let established = restored
+            && count(&entries, |e| e.kind() == SessionKind::Http && e.established)
+                < self.limits.max_http;
+        let stats = insert(
+            &mut entries,
+            &id,
+            Holder::Http(interpreter.clone(), version.clone()),
+            now,
+        );
+        if let Some(e) = entries.get_mut(&id) {
+            e.established = established;
+        }
         Ok(HttpSession {
             id,
             interpreter,
             stats,
+            version,
+            made_now,
         })
     }
 
@@ -327,8 +391,8 @@ impl Drop for WsSession {
     }
 }
 
-/// 128 random bits, hex.
-fn new_id() -> String {
+/// 128 random bits, hex: a session id nobody can guess.
+pub fn new_id() -> String {
     let mut bytes = [0u8; 16];
     if getrandom::fill(&mut bytes).is_err() {
         // No OS randomness: fall back to a time- and counter-based id (unique, not secret).
@@ -464,6 +528,48 @@ mod tests {
             (summary[0].kind, summary[0].frames, summary[0].dropped),
             (SessionKind::Ws, 2, 1)
         );
+    }
+
+    #[test]
+    fn a_session_made_from_storage_continues_its_sentence_and_is_established() {
+        let s = Sessions::new(
+            SessionLimits {
+                max_ws: 4,
+                max_http: 4,
+                max_new: 1,
+                ttl: Duration::from_secs(1800),
+                new_ttl: Duration::from_secs(60),
+            },
+            Arc::new(Classifier::default_model()),
+        );
+        let t0 = Instant::now();
+        let id = "0123456789abcdef0123456789abcdef";
+        assert!(!s.holds_http(id, t0));
+        let saved = Versioned {
+            sentence: crate::storage::SavedSentence {
+                words: vec!["HELLO".into()],
+                current_word: "WO".into(),
+            },
+            version: 7,
+        };
+        let back = s.http_restoring(Some(id), t0, true, Some(saved)).unwrap();
+        assert!(back.made_now);
+        assert_eq!(back.version.load(Ordering::Relaxed), 7);
+        assert_eq!(
+            back.interpreter
+                .try_lock()
+                .unwrap()
+                .sentence()
+                .full_sentence,
+            "HELLO WO"
+        );
+        assert!(s.holds_http(id, t0));
+        // A stranger's new session does not push it out: it is established.
+        s.http(None, t0 + Duration::from_secs(1), true).unwrap();
+        s.http(None, t0 + Duration::from_secs(2), true).unwrap();
+        let again = s.http(Some(id), t0 + Duration::from_secs(3), true).unwrap();
+        assert!(Arc::ptr_eq(&back.interpreter, &again.interpreter));
+        assert!(!again.made_now);
     }
 
     #[test]

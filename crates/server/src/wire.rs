@@ -454,6 +454,31 @@ pub enum ServerMessage {
     Sentence(SentenceBody),
     Error(ErrorBody),
     Pong,
+    /// The connection's session, sent first: its id (pass it back as `?session=ID` to resume
+    /// after a reconnect, on any replica) and the sentence it continues.
+    Session(SessionMessage),
+}
+
+/// Which session a WebSocket connection is, and whether it continues an earlier one.
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionMessage {
+    /// The session's id: a bearer secret, for this client only.
+    pub session: String,
+    pub status: SessionStatus,
+    #[serde(flatten)]
+    pub sentence: SentenceBody,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionStatus {
+    /// No session was asked for: a new one.
+    New,
+    /// The session asked for, with its sentence (on whichever replica).
+    Resumed,
+    /// The session asked for is unknown or expired (or could not be read): a new one, with a
+    /// new id and an empty sentence.
+    Expired,
 }
 
 /// The answer to one WebSocket frame.

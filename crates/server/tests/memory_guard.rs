@@ -161,6 +161,12 @@ async fn over_the_limit_new_sessions_are_refused_until_memory_is_back() {
     assert_eq!(h["status"], "ok", "{h}");
     assert_eq!(build(&s, "after-the-pressure").await.status(), 200);
     let (mut ws, _) = tokio_tungstenite::connect_async(&s.ws_url).await.unwrap();
+    let opening = tokio::time::timeout(Duration::from_secs(5), ws.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(opening.to_text().unwrap().contains("session"), "{opening}");
     ws.send(Message::Binary(plain_jpeg().into())).await.unwrap();
     let reply = tokio::time::timeout(Duration::from_secs(5), ws.next())
         .await

@@ -241,6 +241,14 @@ impl SentenceBuilder {
         self.current.pop();
     }
 
+    /// Replace the text with `words` and `current` (a session resumed from storage); the votes
+    /// and timing start afresh.
+    pub fn restore(&mut self, words: Vec<String>, current: String) {
+        self.clear();
+        self.words = words.into_iter().filter(|w| !w.is_empty()).collect();
+        self.current = current;
+    }
+
     /// Forget everything typed (settings stay).
     pub fn clear(&mut self) {
         *self = SentenceBuilder::new(self.config.clone());

@@ -244,3 +244,23 @@ fn hello_world_clip_at_5_10_and_30_fps() {
         }
     }
 }
+
+#[test]
+fn a_restored_sentence_continues_with_its_words_and_current_word() {
+    let mut b = SentenceBuilder::new(SentenceConfig::default());
+    b.restore(vec!["HELLO".into()], "WO".into());
+    assert_eq!(b.state().full_sentence, "HELLO WO");
+    let commits = feed(&mut b, Some("R"), 0, 1000, 100);
+    assert_eq!(commits, vec!["R".to_string()]);
+    assert_eq!(b.state().full_sentence, "HELLO WOR");
+    b.backspace();
+    b.backspace();
+    b.backspace();
+    b.backspace();
+    assert_eq!(
+        b.state().words,
+        Vec::<String>::new(),
+        "backspace reopens the restored word"
+    );
+    assert_eq!(b.state().current_word, "HELL");
+}

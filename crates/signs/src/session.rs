@@ -92,6 +92,12 @@ impl Session {
         self.last_commit = None;
     }
 
+    /// Continue a sentence typed earlier (in another process): its words and current word.
+    pub fn restore(&mut self, words: Vec<String>, current: String) {
+        self.clear();
+        self.builder.restore(words, current);
+    }
+
     /// The text so far.
     pub fn state(&self) -> SentenceState {
         self.builder.state()

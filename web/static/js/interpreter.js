@@ -12,7 +12,6 @@ const streamInfo = $('stream-info');
 const sentenceMsg = $('sentence-msg');
 const recentList = $('recent');
 const sentenceButtons = ['btn-space', 'btn-backspace', 'btn-clear'].map($);
-let wasOpen = false;
 let sentence = null;
 
 const { socket, camera, streamer, intervalMs, drawPrediction } = setupLive({
@@ -21,12 +20,6 @@ const { socket, camera, streamer, intervalMs, drawPrediction } = setupLive({
   onDevice: $('on-device'), onDeviceNote: $('on-device-note'),
   onConnState: (state) => {
     for (const b of sentenceButtons) b.disabled = state !== 'open';
-    // each connection is its own session on the server: after a reconnect the sentence starts afresh
-    if (state === 'open' && wasOpen && sentence.text) {
-      sentence.update({ words: [], current_word: '', full_sentence: '' });
-      sentenceMsg.textContent = 'Reconnected: the server started a new sentence.';
-    }
-    if (state === 'open') wasOpen = true;
   },
 });
 camera.addEventListener('status', (e) => { if (e.detail.state !== 'on') streamInfo.textContent = ''; });
@@ -72,6 +65,11 @@ socket.addEventListener('message', (e) => {
     if (msg.committed) sentenceMsg.textContent = `Added “${msg.committed}”.`;
   } else if (msg.type === 'sentence') {
     sentence.update(msg);
+  } else if (msg.type === 'session') {
+    // a reconnect resumes the session (the sentence continues); one the server no longer has starts afresh
+    sentence.update(msg);
+    if (msg.status === 'resumed') sentenceMsg.textContent = 'Reconnected: your sentence continues.';
+    else if (msg.status === 'expired') sentenceMsg.textContent = 'Reconnected: the server no longer had your session, so a new sentence was started.';
   } else if (msg.type === 'error') {
     streamInfo.textContent = `Server: ${msg.error || 'error'}`;
   }

@@ -1,6 +1,8 @@
 // WebSocket to /ws/stream on the same host, reconnecting by itself with exponential backoff.
 // While open it sends {"type":"ping"} every keepAliveMs (default 30 s): the server closes a connection
 // that says nothing for two minutes, and with it the sentence, so a page whose camera is off pings.
+// The server opens each connection with a 'session' message naming its session; on a reconnect the
+// socket asks for it again (?session=ID), so the sentence continues, on whichever server answers.
 // Events: 'status' {state: 'connecting'|'open'|'reconnecting'|'closed', attempt, delayMs}
 //         'message' {data: parsed JSON object}
 
@@ -22,6 +24,7 @@ export class StreamSocket extends EventTarget {
     this.timer = null;
     this.wanted = false;
     this.state = 'closed';
+    this.sessionId = null;
   }
 
   get isOpen() { return !!this.ws && this.ws.readyState === WebSocket.OPEN; }
@@ -38,7 +41,7 @@ export class StreamSocket extends EventTarget {
     this.#setState(this.attempt ? 'reconnecting' : 'connecting');
     let ws;
     try {
-      ws = new WebSocket(this.url);
+      ws = new WebSocket(this.sessionId ? `${this.url}?session=${encodeURIComponent(this.sessionId)}` : this.url);
     } catch (err) {
       this.#scheduleReconnect();
       return;
@@ -57,6 +60,7 @@ export class StreamSocket extends EventTarget {
       let data;
       try { data = JSON.parse(ev.data); } catch { return; }
       if (data.type === 'pong') return;
+      if (data.type === 'session') this.sessionId = data.session;
       this.dispatchEvent(new CustomEvent('message', { detail: { data } }));
     });
     ws.addEventListener('close', () => {

@@ -13,10 +13,18 @@ use axum::Router;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use std::sync::atomic::Ordering;
+
+use signbridge_interpreter::Interpreter;
+
 use crate::error::ApiError;
 use crate::security;
-use crate::sessions::{valid_id, SharedInterpreter, Stats, SESSION_COOKIE, SESSION_HEADER};
+use crate::sessions::{
+    valid_id, SavedVersion, SharedInterpreter, Stats, SESSION_COOKIE, SESSION_HEADER,
+};
 use crate::state::AppState;
+use crate::storage::{SavedSentence, SessionKey, Versioned};
+use crate::wire::{ErrorType, SessionKind};
 
 mod health;
 mod memory;
@@ -160,10 +168,15 @@ async fn count_failures(State(state): State<AppState>, request: Request, next: N
     response
 }
 
-/// The HTTP session a request belongs to: `X-Session-Id`, else the cookie, else a new one.
+/// The HTTP session a request belongs to: `X-Session-Id`, else the cookie, else a new one. A
+/// session this replica does not hold is made again from its sentence in storage.
 pub struct HttpSession {
     pub interpreter: SharedInterpreter,
     pub stats: std::sync::Arc<Stats>,
+    key: SessionKey,
+    version: SavedVersion,
+    /// Made by this request: its text is what storage has, no need to read it again.
+    made_now: bool,
     /// Set when the client must be given the cookie.
     cookie: Option<HeaderValue>,
 }
@@ -174,8 +187,8 @@ impl HttpSession {
         headers.contains_key(SESSION_HEADER) || cookie_value(headers, SESSION_COOKIE).is_some()
     }
 
-    pub fn resolve(app: &AppState, headers: &HeaderMap) -> Result<HttpSession, ApiError> {
-        let now = Instant::now();
+    pub async fn resolve(app: &AppState, headers: &HeaderMap) -> Result<HttpSession, ApiError> {
+        let allow_new = !app.memory_guard.degraded();
         if let Some(value) = headers.get(SESSION_HEADER) {
             let id = value
                 .to_str()
@@ -186,19 +199,23 @@ impl HttpSession {
                         "X-Session-Id must be 8 to 128 characters of A-Z a-z 0-9 _ -".into(),
                     )
                 })?;
-            let session = app
-                .sessions
-                .http(Some(id), now, !app.memory_guard.degraded())?;
-            return Ok(HttpSession {
-                interpreter: session.interpreter,
-                stats: session.stats,
-                cookie: None,
-            });
+            let saved = saved_sentence(app, id).await;
+            let session =
+                app.sessions
+                    .http_restoring(Some(id), Instant::now(), allow_new, saved)?;
+            return Ok(HttpSession::new(session, None));
         }
         let from_cookie = cookie_value(headers, SESSION_COOKIE).filter(|id| valid_id(id));
-        let session =
-            app.sessions
-                .http(from_cookie.as_deref(), now, !app.memory_guard.degraded())?;
+        let saved = match &from_cookie {
+            Some(id) => saved_sentence(app, id).await,
+            None => None,
+        };
+        let session = app.sessions.http_restoring(
+            from_cookie.as_deref(),
+            Instant::now(),
+            allow_new,
+            saved,
+        )?;
         let cookie = if from_cookie.as_deref() == Some(session.id.as_str()) {
             None
         } else {
@@ -209,11 +226,51 @@ impl HttpSession {
             ))
             .ok()
         };
-        Ok(HttpSession {
+        Ok(HttpSession::new(session, cookie))
+    }
+
+    fn new(session: crate::sessions::HttpSession, cookie: Option<HeaderValue>) -> HttpSession {
+        HttpSession {
+            key: SessionKey::new(SessionKind::Http, &session.id),
             interpreter: session.interpreter,
             stats: session.stats,
+            version: session.version,
+            made_now: session.made_now,
             cookie,
-        })
+        }
+    }
+
+    /// With shared storage, brings the held interpreter's text up to date when another
+    /// replica changed the session since (call with the interpreter locked). Returns the text
+    /// as it now is, to compare with after the request.
+    pub async fn sync(&self, app: &AppState, interpreter: &mut Interpreter) -> SavedSentence {
+        if app.storage.is_shared() && !self.made_now {
+            match app.storage.load_sentence(&self.key).await {
+                Ok(Some(saved)) if saved.version != self.version.load(Ordering::Acquire) => {
+                    interpreter.restore(saved.sentence.words, saved.sentence.current_word);
+                    self.version.store(saved.version, Ordering::Release);
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot read a session's sentence"),
+            }
+        }
+        SavedSentence::from(&interpreter.sentence())
+    }
+
+    /// Saves the session's text `now` if it differs from `before` (call with the interpreter
+    /// still locked, so saves of one session keep their order). A failed save is logged and
+    /// counted; the request is still answered: recognition does not depend on the database.
+    pub async fn save(&self, app: &AppState, before: &SavedSentence, now: SavedSentence) {
+        if &now == before {
+            return;
+        }
+        match app.storage.save_sentence(&self.key, &now).await {
+            Ok(version) => self.version.store(version, Ordering::Release),
+            Err(e) => {
+                app.metrics.failure(ErrorType::StorageUnavailable.as_str());
+                tracing::warn!(error = %e, "cannot save a session's sentence");
+            }
+        }
     }
 
     /// Adds the session cookie to `response` when the client does not have it yet.
@@ -223,6 +280,25 @@ impl HttpSession {
             response.headers_mut().append(SET_COOKIE, cookie.clone());
         }
         response
+    }
+}
+
+/// The stored sentence of the HTTP session `id` when this replica does not hold it; a
+/// database that cannot be read makes it a new session (logged).
+async fn saved_sentence(app: &AppState, id: &str) -> Option<Versioned> {
+    if app.sessions.holds_http(id, Instant::now()) {
+        return None;
+    }
+    match app
+        .storage
+        .load_sentence(&SessionKey::new(SessionKind::Http, id))
+        .await
+    {
+        Ok(saved) => saved,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read a session's sentence; starting it afresh");
+            None
+        }
     }
 }
 

@@ -16,6 +16,7 @@ use crate::frames::{job_failed, Mode};
 use crate::landmarks;
 use crate::metrics::Source;
 use crate::state::AppState;
+use crate::storage::SavedSentence;
 use crate::wire::{unix_seconds, BuildBody, LandmarksFrame, PredictionBody};
 
 /// The fields of an upload.
@@ -64,12 +65,13 @@ pub async fn predict_and_build(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     state.admit_heavy()?;
-    let session = HttpSession::resolve(&state, &headers)?;
+    let session = HttpSession::resolve(&state, &headers).await?;
     let upload = read_upload(multipart, state.config.max_body_bytes).await?;
     session.stats.frame();
     // One request of a session at a time: a second one waits here (within the request
     // deadline) while the first one's frame is read.
-    let interpreter = session.interpreter.clone().lock_owned().await;
+    let mut interpreter = session.interpreter.clone().lock_owned().await;
+    let before = session.sync(&state, &mut interpreter).await;
     let job = state
         .submit(interpreter, upload.file, Mode::Still, deadline)
         .map_err(|(e, _interpreter)| e)?;
@@ -77,6 +79,13 @@ pub async fn predict_and_build(
         .finish(job, Source::Http)
         .await
         .ok_or_else(job_failed)?;
+    session
+        .save(
+            &state,
+            &before,
+            SavedSentence::from(&interpreter.sentence()),
+        )
+        .await;
     session.stats.set_words(&interpreter);
     drop(interpreter);
     let answer = answer?;

@@ -10,6 +10,7 @@ use signbridge_interpreter::Edit;
 use super::HttpSession;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::storage::SavedSentence;
 use crate::wire::SentenceBody;
 
 /// The session's sentence after `edit` (none: as it is).
@@ -23,14 +24,18 @@ async fn edit(
         let sentence = state.sessions.interpreter().sentence();
         return Ok(Json(SentenceBody::from(sentence)).into_response());
     }
-    let session = HttpSession::resolve(state, headers)?;
+    let session = HttpSession::resolve(state, headers).await?;
     let sentence = {
         // Waits for a frame of this session that is being read.
         let mut interpreter = session.interpreter.lock().await;
+        let before = session.sync(state, &mut interpreter).await;
         let sentence = match edit {
             Some(e) => interpreter.edit(e),
             None => interpreter.sentence(),
         };
+        session
+            .save(state, &before, SavedSentence::from(&interpreter.sentence()))
+            .await;
         session.stats.set_words(&interpreter);
         sentence
     };

@@ -11,14 +11,18 @@
 //! live stream thus always gets the newest frame read and never queues without bound.
 //! Sentence edits that arrive while a frame is away are applied, in order, when it returns.
 //! Bad messages get an error message and the connection stays usable.
+//!
+//! The first message names the session (`session`); `?session=ID` resumes one, on any
+//! replica: the sentence continues from storage, the tracker starts fresh (`resumed`).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Instant;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
@@ -33,6 +37,7 @@ use crate::state::AppState;
 use crate::wire::{unix_seconds, PredictionBody, PredictionMessage, ServerMessage, TimingsMs};
 
 mod protocol;
+mod resumed;
 
 use protocol::{close, message, parse, Limits, ParseOutcome, Request};
 
@@ -44,8 +49,15 @@ const TRY_AGAIN_LATER: u16 = 1013;
 /// Edits held while a frame is away; a client sending more than this meanwhile is refused.
 const MAX_HELD_EDITS: usize = 32;
 
+/// `?session=ID`: the session to resume (its id from an earlier `session` message).
+#[derive(Debug, serde::Deserialize)]
+pub struct Resume {
+    session: Option<String>,
+}
+
 pub async fn upgrade(
     State(state): State<AppState>,
+    resume: Result<Query<Resume>, QueryRejection>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     // A handshake that is not one is a JSON error like any other.
@@ -67,7 +79,7 @@ pub async fn upgrade(
     let max = state.config.ws_max_message_bytes;
     ws.max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| run(state, socket))
+        .on_upgrade(move |socket| run(state, socket, resume.ok().and_then(|q| q.0.session)))
 }
 
 /// Whether a receive error is a message or frame over the size limit.
@@ -106,7 +118,7 @@ type Returned = (
 /// The frame being read.
 type InFlight = Pin<Box<dyn Future<Output = Returned> + Send>>;
 
-async fn run(state: AppState, socket: WebSocket) {
+async fn run(state: AppState, socket: WebSocket, resume: Option<String>) {
     let (mut tx, mut rx) = socket.split();
     if let Err(e) = state.admit_heavy() {
         let _ = tx.send(error_message(&state, &e)).await;
@@ -121,9 +133,18 @@ async fn run(state: AppState, socket: WebSocket) {
             return;
         }
     };
+    let (sentence, opening) = resumed::open(&state, resume).await;
+    if tx
+        .send(message(&ServerMessage::Session(opening)))
+        .await
+        .is_err()
+    {
+        return;
+    }
     tracing::debug!("websocket session opened");
     let mut stream = Stream {
-        interpreter: Some(Box::new(state.sessions.interpreter())),
+        interpreter: Some(sentence.interpreter),
+        saver: sentence.saver,
         state: state.clone(),
         session,
         in_flight: None,
@@ -202,6 +223,8 @@ struct Stream {
     session: WsSession,
     /// The session's interpreter between frames; `None` while it is away with `in_flight`.
     interpreter: Option<Box<Interpreter>>,
+    /// Hands the committed text to the task that stores it.
+    saver: resumed::Saver,
     /// The frame being read (at most one); it brings the interpreter back.
     in_flight: Option<InFlight>,
     /// The newest frame that arrived while one was in flight.
@@ -283,6 +306,7 @@ impl Stream {
         for edit in std::mem::take(&mut self.held_edits) {
             out.push(sentence_message(interpreter.edit(edit)));
         }
+        self.saver.keep(&interpreter);
         self.session.stats.set_words(&interpreter);
         match self.waiting.take() {
             Some(frame) => out.extend(self.start(interpreter, frame)),
@@ -301,6 +325,7 @@ impl Stream {
         let started = Instant::now();
         let t_ms = self.device_time(frame.t_ms);
         let outcome = interpreter.landmarks(t_ms, frame.hands, frame.width, frame.height);
+        self.saver.keep(&interpreter);
         self.session.stats.set_words(&interpreter);
         self.interpreter = Some(interpreter);
         let times = StageTimes {
@@ -333,6 +358,7 @@ impl Stream {
         match self.interpreter.as_mut() {
             Some(interpreter) => {
                 let sentence = interpreter.edit(edit);
+                self.saver.keep(interpreter);
                 self.session.stats.set_words(interpreter);
                 vec![sentence_message(sentence)]
             }

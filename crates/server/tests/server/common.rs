@@ -169,3 +169,83 @@ fn crc32(data: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// A throwaway PostgreSQL (`scripts/pg.sh`: Debian's binaries, its own folder and port),
+/// stopped when dropped.
+pub struct Postgres {
+    pub url: String,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Postgres {
+    /// Starts one. Without PostgreSQL installed: `None` with a message, or a failure under
+    /// `CI=true` (CI installs it: a missing one there is a broken set-up, not a skip).
+    pub fn start(test: &str) -> Option<Postgres> {
+        let installed = std::fs::read_dir("/usr/lib/postgresql")
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false);
+        if !installed {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{test}: PostgreSQL is not installed (apt-get install -y postgresql)"
+            );
+            eprintln!(
+                "{test}: skipped, PostgreSQL is not installed (apt-get install -y postgresql)"
+            );
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        // PostgreSQL runs as its own user when the tests run as root: it must reach the folder.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod the temp dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut pg = Postgres {
+            url: String::new(),
+            dir,
+            port,
+        };
+        pg.url = pg.pg_sh("start");
+        Some(pg)
+    }
+
+    /// Stops the server (its data stays, for [`Postgres::restart`]).
+    pub fn stop(&self) {
+        self.pg_sh("stop");
+    }
+
+    pub fn restart(&self) {
+        self.pg_sh("start");
+    }
+
+    fn pg_sh(&self, command: &str) -> String {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pg.sh");
+        let data = self.dir.path().join("pg");
+        let mut cmd = std::process::Command::new("bash");
+        cmd.arg(script).arg(command).arg(&data);
+        if command == "start" {
+            cmd.arg(self.port.to_string());
+        }
+        let out = cmd.output().expect("run scripts/pg.sh");
+        assert!(
+            out.status.success(),
+            "scripts/pg.sh {command} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_string()
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.stop()));
+    }
+}

@@ -135,6 +135,16 @@ async fn requests_without_a_session_id_do_not_lock_out_new_users() {
     let (status, body) = json(r).await;
     assert_eq!(status, 200, "{body}");
     let (mut ws, _) = tokio_tungstenite::connect_async(&s.ws_url).await.unwrap();
+    // The first message names the session.
+    let opening = tokio::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .expect("a session message")
+        .expect("open")
+        .unwrap();
+    assert!(
+        opening.to_text().unwrap().contains(r#""type":"session""#),
+        "{opening}"
+    );
     ws.send(tokio_tungstenite::tungstenite::Message::Binary(
         plain_jpeg().into(),
     ))
@@ -190,6 +200,19 @@ async fn silent_preface_only_and_idle_connections_are_closed() {
         .await
         .unwrap();
     let (mut ws, _) = tokio_tungstenite::connect_async(&s.ws_url).await.unwrap();
+    // The first message names the session.
+    let opening = tokio::time::timeout(Duration::from_secs(10), {
+        use futures_util::StreamExt;
+        ws.next()
+    })
+    .await
+    .expect("a session message")
+    .expect("open")
+    .unwrap();
+    assert!(
+        opening.to_text().unwrap().contains(r#""type":"session""#),
+        "{opening}"
+    );
     for (name, stream) in [
         ("silent", &mut silent),
         ("HTTP/2 preface only", &mut preface),

@@ -8,5 +8,6 @@ mod http;
 mod on_device;
 mod progress;
 mod real_models;
+mod storage;
 mod web;
 mod ws;

@@ -42,6 +42,14 @@ async fn next_json(ws: &mut Ws) -> Option<Value> {
     }
 }
 
+/// A new session, its opening `session` message read.
+async fn connect(s: &TestServer) -> Ws {
+    let (mut ws, _) = tokio_tungstenite::connect_async(&s.ws_url).await.unwrap();
+    let opening = next_json(&mut ws).await.expect("a session message");
+    assert_eq!(opening["type"], "session", "{opening}");
+    ws
+}
+
 async fn ask(ws: &mut Ws, text: String) -> Value {
     ws.send(Message::text(text)).await.expect("send");
     next_json(ws).await.expect("a reply, not a close")
@@ -50,7 +58,7 @@ async fn ask(ws: &mut Ws, text: String) -> Value {
 #[tokio::test]
 async fn landmarks_build_the_sentence_on_the_pages_clock() {
     let s = TestServer::start(&[]).await.ready().await;
-    let (mut ws, _) = tokio_tungstenite::connect_async(&s.ws_url).await.unwrap();
+    let mut ws = connect(&s).await;
     // H held for a second, a second without a hand, then I: sent all at once (no real time
     // passes), so only the page's timestamps can make the letters held and the gap a word end.
     let mut committed = Vec::new();
@@ -91,7 +99,7 @@ async fn landmarks_build_the_sentence_on_the_pages_clock() {
 #[tokio::test]
 async fn malformed_landmark_messages_each_get_an_error_and_the_connection_stays_usable() {
     let s = TestServer::start(&[]).await.ready().await;
-    let (mut ws, _) = tokio_tungstenite::connect_async(&s.ws_url).await.unwrap();
+    let mut ws = connect(&s).await;
     let mut short = hand("B");
     short["landmarks"].as_array_mut().unwrap().truncate(20);
     let good = landmarks(0, vec![hand("B")]).to_string();

@@ -78,7 +78,9 @@ async fn real_models_read_a_from_a_photo_of_a_and_no_hand_in_a_banana() {
         .unwrap();
         let reply = loop {
             match ws.next().await.unwrap().unwrap() {
-                Message::Text(t) => break serde_json::from_str::<Value>(t.as_str()).unwrap(),
+                Message::Text(t) if !t.as_str().contains(r#""type":"session""#) => {
+                    break serde_json::from_str::<Value>(t.as_str()).unwrap()
+                }
                 _ => continue,
             }
         };

@@ -13,10 +13,17 @@ use crate::common::{plain_jpeg, TestServer};
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// A new session: connects and reads the `session` message that opens it.
 async fn connect(s: &TestServer) -> Ws {
-    let (ws, _) = tokio_tungstenite::connect_async(&s.ws_url)
+    let (mut ws, _) = tokio_tungstenite::connect_async(&s.ws_url)
         .await
         .expect("websocket connects");
+    let opening = next_json(&mut ws).await.expect("a session message");
+    assert_eq!(
+        (opening["type"].as_str(), opening["status"].as_str()),
+        (Some("session"), Some("new")),
+        "{opening}"
+    );
     ws
 }
 
@@ -243,7 +250,8 @@ async fn sessions_over_the_cap_get_an_error_then_a_close() {
         .ready()
         .await;
     let mut first = connect(&s).await;
-    let mut second = connect(&s).await;
+    // Refused: no session is opened, so no `session` message comes.
+    let (mut second, _) = tokio_tungstenite::connect_async(&s.ws_url).await.unwrap();
     let reply = next_json(&mut second)
         .await
         .expect("an error before the close");

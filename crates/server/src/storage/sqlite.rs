@@ -1,19 +1,22 @@
-//! Learners' progress in SQLite: one row per attempt (the history) and one row per profile and
-//! letter (the running totals and streaks), written in one transaction. An attempt with a
-//! client id (`attempt_id`) is stored once: a retry of it changes nothing (a unique index on
-//! profile and id, added by migration 1).
+//! The embedded backend: one SQLite file, for a server on its own. Progress is one row per
+//! attempt (the history) and one row per profile and letter (the running totals and streaks),
+//! written in one transaction; an attempt with a client id (`attempt_id`) is stored once (a
+//! unique index on profile and id, migration 1). Sentences are one row per session (migration
+//! 2). `PRAGMA user_version` counts the migrations applied.
 //!
 //! SQLite calls block, so every call runs on tokio's blocking pool, never on the async runtime.
-//! A database that cannot be opened does not stop the server: the progress API answers 503
-//! and everything else keeps working.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::{
+    progress_body, words_from_json, words_to_json, Attempt, SavedSentence, SessionKey,
+    StorageError, Versioned,
+};
 use crate::wire::{LetterProgress, ProgressBody};
 
 const SCHEMA: &str = "
@@ -43,6 +46,17 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE attempts ADD COLUMN attempt_id TEXT;
      CREATE UNIQUE INDEX attempts_once ON attempts (profile, attempt_id)
          WHERE attempt_id IS NOT NULL;",
+    // 2: each session's committed text, so that it survives the process (issue 16).
+    "CREATE TABLE sentences (
+         kind TEXT NOT NULL,
+         id_hash TEXT NOT NULL,
+         words TEXT NOT NULL,
+         current_word TEXT NOT NULL,
+         version INTEGER NOT NULL,
+         updated_at INTEGER NOT NULL,
+         PRIMARY KEY (kind, id_hash)
+     );
+     CREATE INDEX sentences_updated ON sentences (updated_at);",
 ];
 
 /// Brings a database to the current schema, each migration in its own transaction.
@@ -58,48 +72,21 @@ fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     Ok(())
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
-    #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("database task failed: {0}")]
-    Task(String),
-}
-
-/// One practice attempt, already validated.
-#[derive(Clone, Debug)]
-pub struct Attempt {
-    pub profile: String,
-    pub letter: String,
-    pub correct: bool,
-    pub score: f32,
-    /// The client's id for the attempt: stored once however often it is sent.
-    pub attempt_id: Option<String>,
-}
-
-/// The progress database, shared by all requests.
+/// The database file, opened once and shared by all requests.
 #[derive(Clone)]
-pub struct Storage {
-    conn: Result<Arc<Mutex<Connection>>, String>,
+pub struct Sqlite {
+    conn: Arc<Mutex<Connection>>,
 }
 
-impl Storage {
-    /// Opens (creating if needed) the database. Failure is logged and kept: the server runs on,
-    /// and progress requests report the database as unavailable.
-    pub fn open(path: &Path) -> Storage {
-        let conn = open_connection(path).map_err(|e| {
+impl Sqlite {
+    /// Opens (creating if needed) and migrates the database. Blocks.
+    pub fn open(path: &Path) -> Result<Sqlite, StorageError> {
+        let conn = open_connection(path).inspect_err(|e| {
             tracing::error!(path = %path.display(), error = %e, "cannot open the progress database");
-            e.to_string()
-        });
-        Storage {
-            conn: conn.map(|c| Arc::new(Mutex::new(c))),
-        }
-    }
-
-    pub fn is_available(&self) -> bool {
-        self.conn.is_ok()
+        })?;
+        Ok(Sqlite {
+            conn: Arc::new(Mutex::new(conn)),
+        })
     }
 
     pub async fn progress(&self, profile: String) -> Result<ProgressBody, StorageError> {
@@ -108,12 +95,72 @@ impl Storage {
     }
 
     /// Records the attempt and returns the profile's progress after it.
-    pub async fn record(&self, attempt: Attempt) -> Result<ProgressBody, StorageError> {
+    pub async fn record(&self, attempt: Attempt, now: i64) -> Result<ProgressBody, StorageError> {
         self.blocking(move |conn| {
             let tx = conn.transaction()?;
-            write_attempt(&tx, &attempt, unix_now())?;
+            write_attempt(&tx, &attempt, now)?;
             tx.commit()?;
             read_progress(conn, &attempt.profile)
+        })
+        .await
+    }
+
+    pub async fn load_sentence(
+        &self,
+        key: SessionKey,
+        since: i64,
+    ) -> Result<Option<Versioned>, StorageError> {
+        self.blocking(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT words, current_word, version FROM sentences
+                     WHERE kind = ?1 AND id_hash = ?2 AND updated_at >= ?3",
+                    params![key.kind, key.id_hash, since],
+                    |r| {
+                        Ok(Versioned {
+                            sentence: SavedSentence {
+                                words: words_from_json(&r.get::<_, String>(0)?),
+                                current_word: r.get(1)?,
+                            },
+                            version: r.get(2)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    pub async fn save_sentence(
+        &self,
+        key: SessionKey,
+        sentence: SavedSentence,
+        now: i64,
+    ) -> Result<i64, StorageError> {
+        self.blocking(move |conn| {
+            Ok(conn.query_row(
+                "INSERT INTO sentences (kind, id_hash, words, current_word, version, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 1, ?5)
+                 ON CONFLICT (kind, id_hash) DO UPDATE SET
+                     words = excluded.words, current_word = excluded.current_word,
+                     version = sentences.version + 1, updated_at = excluded.updated_at
+                 RETURNING version",
+                params![
+                    key.kind,
+                    key.id_hash,
+                    words_to_json(&sentence.words),
+                    sentence.current_word,
+                    now
+                ],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+    }
+
+    pub async fn forget_expired(&self, before: i64) -> Result<u64, StorageError> {
+        self.blocking(move |conn| {
+            Ok(conn.execute("DELETE FROM sentences WHERE updated_at < ?1", [before])? as u64)
         })
         .await
     }
@@ -122,7 +169,7 @@ impl Storage {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
     ) -> Result<T, StorageError> {
-        let conn = self.conn.clone().map_err(StorageError::Unavailable)?;
+        let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
             let mut guard = conn
                 .lock()
@@ -141,12 +188,6 @@ fn open_connection(path: &Path) -> Result<Connection, StorageError> {
     let _: Result<String, _> = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0));
     migrate(&mut conn)?;
     Ok(conn)
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Records `a`; returns false (and changes nothing) when an attempt with its id is stored.
@@ -204,20 +245,7 @@ fn read_progress(conn: &Connection, profile: &str) -> Result<ProgressBody, Stora
         ))
     })?;
     let letters = rows.collect::<Result<BTreeMap<_, _>, _>>()?;
-    let total_attempts = letters.values().map(|l| l.attempts).sum();
-    let total_correct = letters.values().map(|l| l.correct).sum();
-    let accuracy = if total_attempts == 0 {
-        0.0
-    } else {
-        total_correct as f64 / total_attempts as f64
-    };
-    Ok(ProgressBody {
-        profile: profile.to_string(),
-        letters,
-        total_attempts,
-        total_correct,
-        accuracy,
-    })
+    Ok(progress_body(profile, letters))
 }
 
 #[cfg(test)]
@@ -316,5 +344,28 @@ mod tests {
         let p = read_progress(&conn, "nobody-here").unwrap();
         assert!(p.letters.is_empty());
         assert_eq!(p.accuracy, 0.0);
+    }
+
+    #[tokio::test]
+    async fn a_sentence_older_than_the_ttl_is_not_read_and_is_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Sqlite::open(&dir.path().join("s.sqlite3")).unwrap();
+        let key = SessionKey::new(crate::wire::SessionKind::Ws, "0123456789abcdef");
+        let text = SavedSentence {
+            words: vec!["HI".into()],
+            current_word: String::new(),
+        };
+        assert_eq!(
+            db.save_sentence(key.clone(), text.clone(), 100)
+                .await
+                .unwrap(),
+            1
+        );
+        let fresh = db.load_sentence(key.clone(), 100).await.unwrap().unwrap();
+        assert_eq!(fresh.sentence, text);
+        assert_eq!(db.load_sentence(key.clone(), 101).await.unwrap(), None);
+        assert_eq!(db.forget_expired(100).await.unwrap(), 0);
+        assert_eq!(db.forget_expired(101).await.unwrap(), 1);
+        assert_eq!(db.load_sentence(key, 0).await.unwrap(), None);
     }
 }

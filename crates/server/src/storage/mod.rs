@@ -1,0 +1,280 @@
+//! Everything durable, behind one small interface with two backends: learners' progress
+//! (attempts, stored once per `attempt_id`) and each session's sentence (its committed text,
+//! written when it changes and read when the session comes back, on any replica).
+//!
+//! - [`sqlite`]: the embedded default (`--db FILE`), for one server. Its calls block, so they
+//!   run on tokio's blocking pool. A file that cannot be opened does not stop the server: the
+//!   progress API answers 503 and everything else works.
+//! - [`postgres`]: `--database-url postgres://...`, shared by replicas behind a load balancer,
+//!   through a connection pool. Unreachable at start, the server does not start; lost while
+//!   serving, writes are 503 `storage_unavailable` until it is back (the pool reconnects).
+//!
+//! Both run versioned migrations at start. The SQL of each backend lives in its own file; this
+//! file only dispatches. Session ids are bearer secrets, so only their SHA-256 is stored.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
+
+use crate::wire::{ProgressBody, SessionKind};
+
+pub use postgres::DatabaseUrl;
+
+/// Where durable state lives: the server's settings, checked before any I/O.
+#[derive(Clone, Debug)]
+pub enum Location {
+    /// A SQLite file (created if missing).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database shared with other replicas.
+    Postgres(Box<DatabaseUrl>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The database cannot be reached or used now (never opened, connection lost, pool
+    /// exhausted, timeout); the caller answers 503.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+/// One practice attempt, already validated.
+#[derive(Clone, Debug)]
+pub struct Attempt {
+    pub profile: String,
+    pub letter: String,
+    pub correct: bool,
+    pub score: f32,
+    /// The client's id for the attempt: stored once however often it is sent.
+    pub attempt_id: Option<String>,
+}
+
+/// A session's committed text: what survives a replica.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SavedSentence {
+    pub words: Vec<String>,
+    pub current_word: String,
+}
+
+impl From<&signbridge_signs::SentenceState> for SavedSentence {
+    fn from(s: &signbridge_signs::SentenceState) -> SavedSentence {
+        SavedSentence {
+            words: s.words.clone(),
+            current_word: s.current_word.clone(),
+        }
+    }
+}
+
+/// A saved sentence and its version (raised by one on every save, whoever saves it), so a
+/// replica can tell that another one changed the session since.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Versioned {
+    pub sentence: SavedSentence,
+    pub version: i64,
+}
+
+/// Which session a sentence row belongs to: its kind and the hash of its id.
+#[derive(Clone, Debug)]
+pub struct SessionKey {
+    kind: &'static str,
+    id_hash: String,
+}
+
+impl SessionKey {
+    pub fn new(kind: SessionKind, id: &str) -> SessionKey {
+        let digest = Sha256::digest(id.as_bytes());
+        SessionKey {
+            kind: match kind {
+                SessionKind::Http => "http",
+                SessionKind::Ws => "ws",
+            },
+            id_hash: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(sqlite::Sqlite),
+    Postgres(postgres::Postgres),
+    /// A SQLite file that could not be opened: why.
+    Unavailable(String),
+}
+
+/// The durable state, shared by all requests (cheap to clone).
+#[derive(Clone)]
+pub struct Storage {
+    backend: Backend,
+    /// A sentence not saved for this long is forgotten (`--session-ttl-secs`).
+    sentence_ttl: Duration,
+}
+
+impl Storage {
+    /// Opens the storage and brings its schema up to date. A SQLite file that cannot be opened
+    /// is logged and kept as unavailable (the server runs on); PostgreSQL that cannot be
+    /// reached is an error naming the URL, password hidden.
+    pub async fn open(
+        location: &Location,
+        sentence_ttl: Duration,
+    ) -> Result<Storage, StorageError> {
+        let backend = match location {
+            Location::Sqlite(path) => {
+                let path = path.clone();
+                let opened = tokio::task::spawn_blocking(move || sqlite::Sqlite::open(&path))
+                    .await
+                    .map_err(|e| StorageError::Task(e.to_string()))?;
+                match opened {
+                    Ok(db) => Backend::Sqlite(db),
+                    Err(e) => Backend::Unavailable(e.to_string()),
+                }
+            }
+            Location::Postgres(url) => Backend::Postgres(postgres::Postgres::open(url).await?),
+        };
+        Ok(Storage {
+            backend,
+            sentence_ttl,
+        })
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres(_) => "postgres",
+            Backend::Sqlite(_) | Backend::Unavailable(_) => "sqlite",
+        }
+    }
+
+    /// Whether other replicas may change what is stored (PostgreSQL): a session's sentence is
+    /// then checked against the stored one on each request.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// Whether the database was opened (it may still fail later).
+    pub fn is_available(&self) -> bool {
+        !matches!(self.backend, Backend::Unavailable(_))
+    }
+
+    pub async fn progress(&self, profile: String) -> Result<ProgressBody, StorageError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.progress(profile).await,
+            Backend::Postgres(db) => db.progress(&profile).await,
+            Backend::Unavailable(why) => Err(StorageError::Unavailable(why.clone())),
+        }
+    }
+
+    /// Records the attempt and returns the profile's progress after it.
+    pub async fn record(&self, attempt: Attempt) -> Result<ProgressBody, StorageError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.record(attempt, unix_now()).await,
+            Backend::Postgres(db) => db.record(&attempt, unix_now()).await,
+            Backend::Unavailable(why) => Err(StorageError::Unavailable(why.clone())),
+        }
+    }
+
+    /// The session's sentence if it was saved within the TTL.
+    pub async fn load_sentence(&self, key: &SessionKey) -> Result<Option<Versioned>, StorageError> {
+        let since = unix_now() - self.ttl_secs();
+        match &self.backend {
+            Backend::Sqlite(db) => db.load_sentence(key.clone(), since).await,
+            Backend::Postgres(db) => db.load_sentence(key, since).await,
+            Backend::Unavailable(why) => Err(StorageError::Unavailable(why.clone())),
+        }
+    }
+
+    /// Saves the session's sentence; returns its new version.
+    pub async fn save_sentence(
+        &self,
+        key: &SessionKey,
+        sentence: &SavedSentence,
+    ) -> Result<i64, StorageError> {
+        match &self.backend {
+            Backend::Sqlite(db) => {
+                db.save_sentence(key.clone(), sentence.clone(), unix_now())
+                    .await
+            }
+            Backend::Postgres(db) => db.save_sentence(key, sentence, unix_now()).await,
+            Backend::Unavailable(why) => Err(StorageError::Unavailable(why.clone())),
+        }
+    }
+
+    /// Deletes sentences not saved within the TTL; returns how many.
+    pub async fn forget_expired(&self) -> Result<u64, StorageError> {
+        let before = unix_now() - self.ttl_secs();
+        match &self.backend {
+            Backend::Sqlite(db) => db.forget_expired(before).await,
+            Backend::Postgres(db) => db.forget_expired(before).await,
+            Backend::Unavailable(_) => Ok(0),
+        }
+    }
+
+    fn ttl_secs(&self) -> i64 {
+        i64::try_from(self.sentence_ttl.as_secs()).unwrap_or(i64::MAX / 2)
+    }
+}
+
+/// Words stored as a JSON array (the same text in both backends).
+fn words_to_json(words: &[String]) -> String {
+    serde_json::to_string(words).unwrap_or_else(|_| "[]".into())
+}
+
+fn words_from_json(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The running totals of a profile, from its per-letter rows.
+fn progress_body(
+    profile: &str,
+    letters: std::collections::BTreeMap<String, crate::wire::LetterProgress>,
+) -> ProgressBody {
+    let total_attempts = letters.values().map(|l| l.attempts).sum();
+    let total_correct = letters.values().map(|l| l.correct).sum();
+    let accuracy = if total_attempts == 0 {
+        0.0
+    } else {
+        total_correct as f64 / total_attempts as f64
+    };
+    ProgressBody {
+        profile: profile.to_string(),
+        letters,
+        total_attempts,
+        total_correct,
+        accuracy,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_keys_hide_the_id_and_separate_the_kinds() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let http = SessionKey::new(SessionKind::Http, id);
+        let ws = SessionKey::new(SessionKind::Ws, id);
+        assert!(!http.id_hash.contains(id));
+        assert_eq!(http.id_hash.len(), 64);
+        assert_eq!(http.id_hash, ws.id_hash);
+        assert_ne!(http.kind, ws.kind);
+    }
+
+    #[test]
+    fn words_round_trip_through_json() {
+        let words = vec!["HELLO".to_string(), "WO\"RLD".to_string()];
+        assert_eq!(words_from_json(&words_to_json(&words)), words);
+        assert!(words_from_json("not json").is_empty());
+    }
+}
