@@ -209,6 +209,6 @@ fn confusions(
         }
     }
     let mut v: Vec<_> = m.into_iter().map(|((a, b), n)| (a, b, n)).collect();
-    v.sort_by(|a, b| b.2.cmp(&a.2));
+    v.sort_by_key(|c| std::cmp::Reverse(c.2));
     v
 }
