@@ -28,17 +28,17 @@ pub struct ClassifyArgs {
 }
 
 pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
-    let classifier = Classifier::default_model();
+    let classifier = std::sync::Arc::new(Classifier::default_model());
     let profile = match &args.profile {
         Some(path) => Some(super::calibrate::load_profile(path, &classifier)?),
         None => None,
     };
     let calibrated = profile
         .as_ref()
-        .map(|p| Calibrated::new(&classifier, p, Blend::DEFAULT));
+        .map(|p| Calibrated::new(classifier.clone(), p, Blend::DEFAULT));
     let letters: &dyn LetterReader = match &calibrated {
         Some(c) => c,
-        None => &classifier,
+        None => classifier.as_ref(),
     };
     let settings = PipelineSettings::try_from(&args.pipeline)?;
     let pipeline = super::load_pipeline(&settings)?;

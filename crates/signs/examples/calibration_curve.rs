@@ -17,6 +17,7 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use signbridge_signs::calibration::Space;
 use signbridge_signs::dataset::tables::load_bisonhacks_person;
@@ -45,8 +46,8 @@ impl Person {
         profile
     }
 
-    fn accuracy(&self, classifier: &Classifier, profile: &Profile, blend: Blend) -> f64 {
-        let calibrated = Calibrated::new(classifier, profile, blend);
+    fn accuracy(&self, classifier: &Arc<Classifier>, profile: &Profile, blend: Blend) -> f64 {
+        let calibrated = Calibrated::new(Arc::clone(classifier), profile, blend);
         let (mut right, mut all) = (0usize, 0usize);
         for (label, frames) in &self.letters {
             for hand in &frames[TEST] {
@@ -60,7 +61,7 @@ impl Person {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = signbridge_signs::dataset::default_data_dir();
-    let classifier = Classifier::default_model();
+    let classifier = Arc::new(Classifier::default_model());
     let mut people = Vec::new();
     for n in 1..=3 {
         let mut letters: BTreeMap<String, Vec<Hand>> = BTreeMap::new();
@@ -193,12 +194,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn confusions(
-    classifier: &Classifier,
+    classifier: &Arc<Classifier>,
     person: &Person,
     profile: &Profile,
     blend: Blend,
 ) -> Vec<(String, String, usize)> {
-    let calibrated = Calibrated::new(classifier, profile, blend);
+    let calibrated = Calibrated::new(Arc::clone(classifier), profile, blend);
     let mut m: BTreeMap<(String, String), usize> = BTreeMap::new();
     for (label, frames) in &person.letters {
         for hand in &frames[TEST] {

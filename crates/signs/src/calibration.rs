@@ -13,6 +13,7 @@
 //! the other two.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -198,9 +199,11 @@ fn fine_tune(classifier: &Classifier, examples: &[(usize, Vec<f32>)], blend: Ble
     }
 }
 
-/// A classifier fitted to one signer: the shipped model plus that signer's examples.
-pub struct Calibrated<'a> {
-    classifier: &'a Classifier,
+/// A classifier fitted to one signer: the shipped model plus that signer's examples. Built once
+/// per profile (the fine-tuning is the costly part), then cheap per hand; it owns a handle on the
+/// shared classifier so a session can keep it.
+pub struct Calibrated {
+    classifier: Arc<Classifier>,
     /// The output layer fine-tuned on the examples, when [`Blend::steps`] asks for it.
     head: Option<Head>,
     /// Per class index with examples: their standardised features.
@@ -208,9 +211,36 @@ pub struct Calibrated<'a> {
     blend: Blend,
 }
 
-impl<'a> Calibrated<'a> {
-    pub fn new(classifier: &'a Classifier, profile: &Profile, blend: Blend) -> Calibrated<'a> {
-        let examples: Vec<(usize, Vec<Vec<f32>>)> = profile
+impl Calibrated {
+    pub fn new(classifier: Arc<Classifier>, profile: &Profile, blend: Blend) -> Calibrated {
+        let examples = Self::example_features(&classifier, profile, blend);
+        let head = (blend.steps > 0 && !examples.is_empty()).then(|| {
+            fine_tune(
+                &classifier,
+                &Self::anchored_pairs(&classifier, profile),
+                blend,
+            )
+        });
+        Calibrated {
+            classifier,
+            head,
+            examples,
+            blend,
+        }
+    }
+
+    /// The shipped classifier underneath.
+    pub fn classifier(&self) -> &Classifier {
+        &self.classifier
+    }
+
+    /// Per class index with examples: their features in the blend's space.
+    fn example_features(
+        classifier: &Classifier,
+        profile: &Profile,
+        blend: Blend,
+    ) -> Vec<(usize, Vec<Vec<f32>>)> {
+        profile
             .examples
             .iter()
             .filter_map(|(label, hands)| {
@@ -222,33 +252,30 @@ impl<'a> Calibrated<'a> {
                 Some((i, feats))
             })
             .filter(|(_, f): &(usize, Vec<Vec<f32>>)| !f.is_empty())
-            .collect();
-        let head = (blend.steps > 0 && !examples.is_empty()).then(|| {
-            let mut pairs: Vec<(usize, Vec<f32>)> = Vec::new();
-            for (i, class) in classifier.classes.iter().enumerate() {
-                match profile.examples.get(class) {
-                    Some(hands) if !hands.is_empty() => pairs.extend(
-                        hands
-                            .iter()
-                            .map(|h| (i, embed(classifier, Space::Hidden, h))),
-                    ),
-                    // A letter the signer gave no example of is held in place by the shipped
-                    // model's own example of it, so teaching one letter does not move the rest.
-                    _ => pairs.extend(
-                        classifier
-                            .handshape(class)
-                            .map(|h| (i, embed(classifier, Space::Hidden, h))),
-                    ),
-                }
+            .collect()
+    }
+
+    /// The fine-tuning set: the signer's examples, and the shipped handshape of each letter
+    /// they gave none of.
+    fn anchored_pairs(classifier: &Classifier, profile: &Profile) -> Vec<(usize, Vec<f32>)> {
+        let mut pairs: Vec<(usize, Vec<f32>)> = Vec::new();
+        for (i, class) in classifier.classes.iter().enumerate() {
+            match profile.examples.get(class) {
+                Some(hands) if !hands.is_empty() => pairs.extend(
+                    hands
+                        .iter()
+                        .map(|h| (i, embed(classifier, Space::Hidden, h))),
+                ),
+                // A letter the signer gave no example of is held in place by the shipped
+                // model's own example of it, so teaching one letter does not move the rest.
+                _ => pairs.extend(
+                    classifier
+                        .handshape(class)
+                        .map(|h| (i, embed(classifier, Space::Hidden, h))),
+                ),
             }
-            fine_tune(classifier, &pairs, blend)
-        });
-        Calibrated {
-            classifier,
-            head,
-            examples,
-            blend,
         }
+        pairs
     }
 
     /// The model's probabilities, through the fine-tuned output layer when there is one.
@@ -256,7 +283,7 @@ impl<'a> Calibrated<'a> {
         let Some(head) = &self.head else {
             return self.classifier.probabilities(hand);
         };
-        let h = embed(self.classifier, Space::Hidden, hand);
+        let h = embed(&self.classifier, Space::Hidden, hand);
         let hidden = h.len();
         let t = self.classifier.temperature;
         let z: Vec<f32> = head
@@ -281,7 +308,7 @@ impl<'a> Calibrated<'a> {
         if self.examples.is_empty() || self.blend.weight == 0.0 {
             return p;
         }
-        let x = embed(self.classifier, self.blend.space, hand);
+        let x = embed(&self.classifier, self.blend.space, hand);
         let dims = x.len() as f32;
         let distances: Vec<(usize, f32)> = self
             .examples
@@ -325,7 +352,7 @@ impl<'a> Calibrated<'a> {
     }
 }
 
-impl LetterReader for Calibrated<'_> {
+impl LetterReader for Calibrated {
     fn classify(&self, hand: &Hand) -> Prediction {
         Calibrated::classify(self, hand)
     }
@@ -380,17 +407,17 @@ mod tests {
 
     #[test]
     fn an_empty_profile_changes_nothing_and_examples_pull_towards_their_label() {
-        let c = Classifier::default_model();
+        let c = Arc::new(Classifier::default_model());
         let hand = shape(&c, "U");
         let plain = c.probabilities(&hand);
-        let none = Calibrated::new(&c, &Profile::new(), Blend::DEFAULT);
+        let none = Calibrated::new(c.clone(), &Profile::new(), Blend::DEFAULT);
         assert_eq!(none.probabilities(&hand), plain);
         // a signer whose "R" looks like the shipped U: their U-shaped hand now reads R
         let mut p = Profile::new();
         for _ in 0..3 {
             p.add(&c, "R", &hand).unwrap();
         }
-        let calibrated = Calibrated::new(&c, &p, Blend::DEFAULT);
+        let calibrated = Calibrated::new(c.clone(), &p, Blend::DEFAULT);
         assert_eq!(c.classify(&hand).label, "U");
         assert_eq!(calibrated.classify(&hand).label, "R");
         // the other letters keep their readings
