@@ -1,6 +1,6 @@
 //! One stream from frame to sentence. An [`Interpreter`] holds everything a stream remembers
 //! between frames: the hand tracker (video mode) and the sentence session (classifier, J/Z
-//! motion, sentence builder); later, the signer's calibration. It is a plain value: the caller
+//! motion, sentence builder) and the signer's calibration, if any. It is a plain value: the caller
 //! owns it, moves it to wherever the work runs, and gets it back with the result.
 //!
 //! [`read`] is image mode without state: the letter one photo shows.
@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use signbridge_signs::{
-    Classifier, LetterReader, Prediction, SentenceConfig, SentenceState, Session,
+    Calibrated, Classifier, LetterReader, Prediction, SentenceConfig, SentenceState, Session,
 };
 use signbridge_vision::{Detection, Frame, Hand, VisionError};
 
@@ -79,6 +79,11 @@ impl Interpreter {
         let mut interpreter = Interpreter::new(classifier);
         interpreter.restore(words, current);
         interpreter
+    }
+
+    /// Reads this stream's letters with a signer's calibration (`None`: the shipped model).
+    pub fn calibrate(&mut self, calibration: Option<Arc<Calibrated>>) {
+        self.session.set_calibration(calibration);
     }
 
     /// Replaces the text with one typed elsewhere (another replica changed the session); the
@@ -185,7 +190,7 @@ pub fn read(
 /// Image mode for hands found on the signer's device: the letter `hands` (landmarks in pixels of
 /// a `width` x `height` photo) show. No model runs but the classifier.
 pub fn read_landmarks(
-    classifier: &Classifier,
+    classifier: &dyn LetterReader,
     hands: Vec<Hand>,
     width: u32,
     height: u32,

@@ -7,9 +7,11 @@
 //! travels, and it is released by the worker even if the client has gone).
 
 use std::ops::DerefMut;
+use std::sync::Arc;
 use std::time::Instant;
 
 use signbridge_interpreter::{read, Interpreter, Outcome, Reading};
+use signbridge_signs::{Calibrated, LetterReader};
 use signbridge_vision::{decode_image_until, Frame, ImageLimits, VisionError};
 use tokio::sync::oneshot;
 
@@ -46,6 +48,7 @@ impl State {
     pub async fn read(
         &self,
         bytes: Vec<u8>,
+        calibration: Option<Arc<Calibrated>>,
         deadline: Instant,
     ) -> Result<Answer<Reading>, ApiError> {
         let models = self.models()?.clone();
@@ -57,7 +60,11 @@ impl State {
             .try_run(bytes, move |bytes| {
                 timed(queued_at, || {
                     let frame = decode(&bytes, &limits, deadline)?;
-                    read(&*models.hands, &*classifier, &frame)
+                    let letters: &dyn LetterReader = match &calibration {
+                        Some(c) => c.as_ref(),
+                        None => classifier.as_ref(),
+                    };
+                    read(&*models.hands, letters, &frame)
                 })
             })
             .map_err(|_| ApiError::Overloaded)?;

@@ -24,6 +24,7 @@
 //! [`run`] is `signbridge serve`; [`serve`] takes an injected listener, model loader and
 //! shutdown future, so tests run the whole server on 127.0.0.1:0.
 
+pub mod calibration;
 pub mod config;
 pub mod connections;
 pub mod error;

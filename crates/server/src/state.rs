@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use signbridge_signs::Classifier;
 
+use crate::calibration::Calibrations;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::memory::MemoryGuard;
@@ -29,6 +30,8 @@ pub struct State {
     pub classifier: Arc<Classifier>,
     pub sessions: Arc<Sessions>,
     pub storage: Storage,
+    /// Learners' calibrations, fitted from their stored examples.
+    pub calibrations: Calibrations,
     pub metrics: Metrics,
     /// On-device mode's browser files, fetched once.
     pub on_device: KitSlot,
@@ -62,6 +65,7 @@ impl State {
                 },
                 classifier.clone(),
             )),
+            calibrations: Calibrations::new(classifier.clone()),
             classifier,
             config,
             models: OnceLock::new(),

@@ -378,6 +378,61 @@ pub struct AttemptRequest {
     pub attempt_id: Option<String>,
 }
 
+/// `POST /api/calibration/examples`: examples of one label for a profile's calibration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExamplesRequest {
+    pub profile: String,
+    /// `A`..`Y` (not J or Z, which are motions), `space` or `delete`.
+    pub label: String,
+    /// Each example: one hand's 21 landmarks `[x, y, z]`, in pixels of its frame as the
+    /// `prediction` message gives them (only their shape is kept: they are canonicalised).
+    pub hands: Vec<Vec<[f64; 3]>>,
+    /// Replace the label's stored examples (redo a letter) instead of adding to them.
+    #[serde(default)]
+    pub replace: bool,
+    /// `calibration` (the default) or `practice` (an attempt the learner confirmed).
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// `?profile=ID` on the predict endpoints and the WebSocket: read with that learner's
+/// calibration.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct CalibratedQuery {
+    #[serde(default)]
+    pub profile: Option<String>,
+}
+
+/// `DELETE /api/calibration?profile=ID[&label=L]`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct CalibrationQuery {
+    pub profile: String,
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// A profile's calibration: the answer of every calibration endpoint.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CalibrationBody {
+    pub profile: String,
+    /// Examples stored per label, for every label that can be calibrated (0: none), in the
+    /// order the calibration asks for them.
+    pub counts: Vec<LabelCount>,
+    pub total: usize,
+    /// The most examples kept per label (older ones are dropped first).
+    pub max_per_label: usize,
+    /// How many examples the request deleted (`DELETE` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LabelCount {
+    pub label: String,
+    pub examples: usize,
+}
+
 /// A profile's progress, the answer of both progress endpoints.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ProgressBody {
@@ -467,6 +522,17 @@ pub struct SessionMessage {
     pub status: SessionStatus,
     #[serde(flatten)]
     pub sentence: SentenceBody,
+    /// With `?profile=ID`: the calibration this connection reads with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<CalibrationStatus>,
+}
+
+/// The calibration a WebSocket connection reads with (`examples` 0: none, the shipped model).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CalibrationStatus {
+    pub profile: String,
+    pub examples: usize,
+    pub labels: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -144,6 +144,7 @@ impl Blend {
 }
 
 /// The output layer, `[class][hidden]` row-major, and its biases.
+#[derive(Debug)]
 struct Head {
     weights: Vec<f32>,
     biases: Vec<f32>,
@@ -202,6 +203,7 @@ fn fine_tune(classifier: &Classifier, examples: &[(usize, Vec<f32>)], blend: Ble
 /// A classifier fitted to one signer: the shipped model plus that signer's examples. Built once
 /// per profile (the fine-tuning is the costly part), then cheap per hand; it owns a handle on the
 /// shared classifier so a session can keep it.
+#[derive(Debug)]
 pub struct Calibrated {
     classifier: Arc<Classifier>,
     /// The output layer fine-tuned on the examples, when [`Blend::steps`] asks for it.

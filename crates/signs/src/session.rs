@@ -1,7 +1,8 @@
 //! One interpreter session: the classifier, the motion tracker and the sentence builder fed
 //! from a single stream of frames (one WebSocket connection, one video).
 
-use crate::classifier::{Classifier, Prediction};
+use crate::calibration::Calibrated;
+use crate::classifier::{Classifier, LetterReader, Prediction};
 use crate::features::Hand;
 use crate::motion::MotionTracker;
 use crate::sentence::{SentenceBuilder, SentenceConfig, SentenceState};
@@ -31,6 +32,8 @@ fn base_of(motion_letter: &str) -> &'static str {
 #[derive(Debug, Clone)]
 pub struct Session {
     classifier: Arc<Classifier>,
+    /// The signer's calibration, when they have one: it reads the letters instead.
+    calibration: Option<Arc<Calibrated>>,
     motion: MotionTracker,
     builder: SentenceBuilder,
     /// Last letter committed by the builder and when.
@@ -42,15 +45,29 @@ impl Session {
     pub fn new(classifier: Arc<Classifier>, config: SentenceConfig) -> Session {
         Session {
             classifier,
+            calibration: None,
             motion: MotionTracker::default(),
             builder: SentenceBuilder::new(config),
             last_commit: None,
         }
     }
 
+    /// Reads letters with a signer's calibration from now on (`None`: the shipped model).
+    pub fn set_calibration(&mut self, calibration: Option<Arc<Calibrated>>) {
+        self.calibration = calibration;
+    }
+
+    /// What reads the letters: the signer's calibration, or the shipped model.
+    fn reader(&self) -> &dyn LetterReader {
+        match &self.calibration {
+            Some(c) => c.as_ref(),
+            None => self.classifier.as_ref(),
+        }
+    }
+
     /// Feed one frame at `t_ms` with the hand seen (the first hand, if several), or `None`.
     pub fn observe(&mut self, t_ms: u64, hand: Option<&Hand>) -> FrameResult {
-        let prediction = hand.map(|h| self.classifier.classify(h));
+        let prediction = hand.map(|h| self.reader().classify(h));
         let mut committed = self.builder.observe(t_ms, prediction.as_ref());
         if let Some(c) = &committed {
             self.last_commit = Some((c.clone(), t_ms));

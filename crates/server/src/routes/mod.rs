@@ -26,6 +26,7 @@ use crate::state::AppState;
 use crate::storage::{SavedSentence, SessionKey, Versioned};
 use crate::wire::{ErrorType, SessionKind};
 
+mod calibration;
 mod health;
 mod memory;
 mod metrics;
@@ -35,6 +36,8 @@ mod progress;
 mod sentence;
 mod static_files;
 mod text_to_sign;
+
+pub(crate) use progress::check_profile;
 
 /// Room for multipart boundaries and small fields on top of the largest accepted image.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
@@ -65,6 +68,15 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .route("/api/progress", get(progress::get_progress))
         .route("/api/progress/attempt", post(progress::record_attempt))
+        .route(
+            "/api/calibration",
+            get(calibration::get_calibration).delete(calibration::delete_calibration),
+        )
+        .route(
+            "/api/calibration/examples",
+            post(calibration::add_examples)
+                .layer(DefaultBodyLimit::max(calibration::MAX_BODY_BYTES)),
+        )
         .layer(middleware::from_fn_with_state(state.clone(), deadline));
     Router::new()
         .merge(api)

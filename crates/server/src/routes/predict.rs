@@ -1,14 +1,16 @@
 //! `POST /predict-image` (image mode, no session) and `POST /predict-and-build` (the same, then
 //! the prediction is added to the HTTP session's sentence). Both take a multipart `file` and an
 //! optional `language`. `POST /predict-landmarks` is image mode for a photo whose hands were
-//! found on the signer's device (on-device mode): a JSON `LandmarksFrame`, no image.
+//! found on the signer's device (on-device mode): a JSON `LandmarksFrame`, no image. Each takes
+//! `?profile=ID` to read the letters with that learner's calibration.
 
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Extension, State};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
+use signbridge_signs::LetterReader;
 
 use super::{Deadline, HttpSession};
 use crate::error::ApiError;
@@ -17,7 +19,7 @@ use crate::landmarks;
 use crate::metrics::Source;
 use crate::state::AppState;
 use crate::storage::SavedSentence;
-use crate::wire::{unix_seconds, BuildBody, LandmarksFrame, PredictionBody};
+use crate::wire::{unix_seconds, BuildBody, CalibratedQuery, LandmarksFrame, PredictionBody};
 
 /// The fields of an upload.
 struct Upload {
@@ -27,18 +29,22 @@ struct Upload {
 pub async fn predict_image(
     State(state): State<AppState>,
     Extension(Deadline(deadline)): Extension<Deadline>,
+    query: Result<Query<CalibratedQuery>, QueryRejection>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<PredictionBody>, ApiError> {
     state.admit_heavy()?;
+    let calibration = super::calibration::requested(&state, profile(query)?).await?;
     let upload = read_upload(multipart, state.config.max_body_bytes).await?;
-    let answer = state.read(upload.file, deadline).await?;
+    let answer = state.read(upload.file, calibration, deadline).await?;
     Ok(Json(PredictionBody::new(&answer.value, answer.timestamp)))
 }
 
 pub async fn predict_landmarks(
     State(state): State<AppState>,
+    query: Result<Query<CalibratedQuery>, QueryRejection>,
     body: Result<Json<LandmarksFrame>, JsonRejection>,
 ) -> Result<Json<PredictionBody>, ApiError> {
+    let calibration = super::calibration::requested(&state, profile(query)?).await?;
     let Json(frame) = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::PayloadTooLarge(format!("body over {} bytes", landmarks::MAX_MESSAGE_BYTES))
@@ -49,12 +55,12 @@ pub async fn predict_landmarks(
         _ => ApiError::BadRequest(e.body_text()),
     })?;
     let frame = landmarks::check(frame, state.config.pipeline.pipeline.max_hands)?;
-    let reading = signbridge_interpreter::read_landmarks(
-        &state.classifier,
-        frame.hands,
-        frame.width,
-        frame.height,
-    );
+    let letters: &dyn LetterReader = match &calibration {
+        Some(c) => c.as_ref(),
+        None => state.classifier.as_ref(),
+    };
+    let reading =
+        signbridge_interpreter::read_landmarks(letters, frame.hands, frame.width, frame.height);
     Ok(Json(PredictionBody::new(&reading, unix_seconds())))
 }
 
@@ -62,9 +68,11 @@ pub async fn predict_and_build(
     State(state): State<AppState>,
     Extension(Deadline(deadline)): Extension<Deadline>,
     headers: HeaderMap,
+    query: Result<Query<CalibratedQuery>, QueryRejection>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     state.admit_heavy()?;
+    let calibration = super::calibration::requested(&state, profile(query)?).await?;
     let session = HttpSession::resolve(&state, &headers).await?;
     let upload = read_upload(multipart, state.config.max_body_bytes).await?;
     session.stats.frame();
@@ -72,6 +80,7 @@ pub async fn predict_and_build(
     // deadline) while the first one's frame is read.
     let mut interpreter = session.interpreter.clone().lock_owned().await;
     let before = session.sync(&state, &mut interpreter).await;
+    interpreter.calibrate(calibration);
     let job = state
         .submit(interpreter, upload.file, Mode::Still, deadline)
         .map_err(|(e, _interpreter)| e)?;
@@ -91,6 +100,14 @@ pub async fn predict_and_build(
     let answer = answer?;
     let body = BuildBody::new(answer.value, answer.timestamp);
     Ok(session.respond(Json(body)))
+}
+
+/// `?profile=ID`, if given.
+fn profile(
+    query: Result<Query<CalibratedQuery>, QueryRejection>,
+) -> Result<Option<String>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    Ok(q.profile)
 }
 
 async fn read_upload(

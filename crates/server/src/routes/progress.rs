@@ -47,7 +47,7 @@ fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-fn check_profile(profile: String) -> Result<String, ApiError> {
+pub(crate) fn check_profile(profile: String) -> Result<String, ApiError> {
     if valid_id(&profile) {
         Ok(profile)
     } else {

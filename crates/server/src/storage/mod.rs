@@ -1,6 +1,7 @@
 //! Everything durable, behind one small interface with two backends: learners' progress
-//! (attempts, stored once per `attempt_id`) and each session's sentence (its committed text,
-//! written when it changes and read when the session comes back, on any replica).
+//! (attempts, stored once per `attempt_id`), their calibration examples (landmarks only,
+//! never pixels) and each session's sentence (its committed text, written when it changes and
+//! read when the session comes back, on any replica).
 //!
 //! - [`sqlite`]: the embedded default (`--db FILE`), for one server. Its calls block, so they
 //!   run on tokio's blocking pool. A file that cannot be opened does not stop the server: the
@@ -54,6 +55,21 @@ pub struct Attempt {
     pub score: f32,
     /// The client's id for the attempt: stored once however often it is sent.
     pub attempt_id: Option<String>,
+}
+
+/// A profile's calibration examples per label, oldest first (canonicalised landmarks).
+pub type Examples = std::collections::BTreeMap<String, Vec<signbridge_signs::Hand>>;
+
+/// Calibration examples to store, already checked.
+#[derive(Clone, Debug)]
+pub struct NewExamples {
+    pub profile: String,
+    pub label: String,
+    pub hands: Vec<signbridge_signs::Hand>,
+    /// Replace the label's stored examples (redo a letter) rather than add to them.
+    pub replace: bool,
+    /// `calibration` or `practice` (an attempt the learner confirmed).
+    pub source: &'static str,
 }
 
 /// A session's committed text: what survives a replica.
@@ -205,6 +221,42 @@ impl Storage {
         }
     }
 
+    /// The profile's calibration examples.
+    pub async fn calibration(&self, profile: String) -> Result<Examples, StorageError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.calibration(profile).await,
+            Backend::Postgres(db) => db.calibration(&profile).await,
+            Backend::Unavailable(why) => Err(StorageError::Unavailable(why.clone())),
+        }
+    }
+
+    /// Stores calibration examples, keeping the newest `keep` per label; returns the profile's
+    /// examples after it.
+    pub async fn add_examples(
+        &self,
+        new: NewExamples,
+        keep: usize,
+    ) -> Result<Examples, StorageError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.add_examples(new, keep, unix_now()).await,
+            Backend::Postgres(db) => db.add_examples(&new, keep, unix_now()).await,
+            Backend::Unavailable(why) => Err(StorageError::Unavailable(why.clone())),
+        }
+    }
+
+    /// Deletes a profile's calibration examples, of one label or all; returns how many.
+    pub async fn delete_examples(
+        &self,
+        profile: String,
+        label: Option<String>,
+    ) -> Result<u64, StorageError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.delete_examples(profile, label).await,
+            Backend::Postgres(db) => db.delete_examples(&profile, label.as_deref()).await,
+            Backend::Unavailable(why) => Err(StorageError::Unavailable(why.clone())),
+        }
+    }
+
     /// Deletes sentences not saved within the TTL; returns how many.
     pub async fn forget_expired(&self) -> Result<u64, StorageError> {
         let before = unix_now() - self.ttl_secs();
@@ -227,6 +279,16 @@ fn words_to_json(words: &[String]) -> String {
 
 fn words_from_json(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
+}
+
+/// A hand's 21 points stored as JSON (the same text in both backends).
+fn hand_to_json(hand: &signbridge_signs::Hand) -> String {
+    serde_json::to_string(hand).unwrap_or_else(|_| "[]".into())
+}
+
+fn hand_from_json(text: &str) -> Option<signbridge_signs::Hand> {
+    let hand: signbridge_signs::Hand = serde_json::from_str(text).ok()?;
+    hand.iter().flatten().all(|v| v.is_finite()).then_some(hand)
 }
 
 pub(crate) fn unix_now() -> i64 {

@@ -18,8 +18,8 @@ use deadpool_postgres::{Manager, Pool, Runtime};
 use tokio_postgres::NoTls;
 
 use super::{
-    progress_body, words_from_json, words_to_json, Attempt, SavedSentence, SessionKey,
-    StorageError, Versioned,
+    hand_from_json, hand_to_json, progress_body, words_from_json, words_to_json, Attempt, Examples,
+    NewExamples, SavedSentence, SessionKey, StorageError, Versioned,
 };
 use crate::wire::{LetterProgress, ProgressBody};
 
@@ -67,6 +67,16 @@ const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (kind, id_hash)
      );
      CREATE INDEX sentences_updated ON sentences (updated_at);",
+    // 3: a learner's calibration examples: landmarks only (issue 13).
+    "CREATE TABLE calibration_examples (
+         id BIGSERIAL PRIMARY KEY,
+         profile TEXT NOT NULL,
+         label TEXT NOT NULL,
+         landmarks TEXT NOT NULL,
+         source TEXT NOT NULL,
+         created_at BIGINT NOT NULL
+     );
+     CREATE INDEX calibration_by_profile ON calibration_examples (profile, label, id);",
 ];
 
 /// A `postgres://` URL, checked before any I/O. Shown (logs, errors, `Debug`) with its
@@ -281,6 +291,85 @@ impl Postgres {
         .await
     }
 
+    /// The profile's calibration examples, oldest first.
+    pub async fn calibration(&self, profile: &str) -> Result<Examples, StorageError> {
+        let profile = profile.to_string();
+        self.call(|client| async move { read_examples(&client, &profile).await })
+            .await
+    }
+
+    /// Stores examples (replacing the label's when asked), keeps the newest `keep` per label,
+    /// and returns the profile's examples after it.
+    pub async fn add_examples(
+        &self,
+        new: &NewExamples,
+        keep: usize,
+        now: i64,
+    ) -> Result<Examples, StorageError> {
+        let new = new.clone();
+        let keep = keep as i64;
+        self.call(|mut client| async move {
+            let tx = client.transaction().await.map_err(pg)?;
+            if new.replace {
+                tx.execute(
+                    "DELETE FROM calibration_examples WHERE profile = $1 AND label = $2",
+                    &[&new.profile, &new.label],
+                )
+                .await
+                .map_err(pg)?;
+            }
+            for hand in &new.hands {
+                tx.execute(
+                    "INSERT INTO calibration_examples (profile, label, landmarks, source, created_at)
+                     VALUES ($1, $2, $3, $4, $5)",
+                    &[&new.profile, &new.label, &hand_to_json(hand), &new.source, &now],
+                )
+                .await
+                .map_err(pg)?;
+            }
+            tx.execute(
+                "DELETE FROM calibration_examples WHERE profile = $1 AND label = $2 AND id NOT IN
+                     (SELECT id FROM calibration_examples WHERE profile = $1 AND label = $2
+                      ORDER BY id DESC LIMIT $3)",
+                &[&new.profile, &new.label, &keep],
+            )
+            .await
+            .map_err(pg)?;
+            tx.commit().await.map_err(pg)?;
+            read_examples(&client, &new.profile).await
+        })
+        .await
+    }
+
+    /// Deletes the profile's examples (of one label, or all); returns how many.
+    pub async fn delete_examples(
+        &self,
+        profile: &str,
+        label: Option<&str>,
+    ) -> Result<u64, StorageError> {
+        let profile = profile.to_string();
+        let label = label.map(str::to_string);
+        self.call(|client| async move {
+            match &label {
+                Some(label) => client
+                    .execute(
+                        "DELETE FROM calibration_examples WHERE profile = $1 AND label = $2",
+                        &[&profile, label],
+                    )
+                    .await
+                    .map_err(pg),
+                None => client
+                    .execute(
+                        "DELETE FROM calibration_examples WHERE profile = $1",
+                        &[&profile],
+                    )
+                    .await
+                    .map_err(pg),
+            }
+        })
+        .await
+    }
+
     pub async fn forget_expired(&self, before: i64) -> Result<u64, StorageError> {
         self.call(|client| async move {
             client
@@ -363,6 +452,30 @@ async fn migrate(client: &mut deadpool_postgres::Client) -> Result<(), StorageEr
         tracing::info!(version, "PostgreSQL migration applied");
     }
     tx.commit().await.map_err(pg)
+}
+
+async fn read_examples(
+    client: &deadpool_postgres::Client,
+    profile: &str,
+) -> Result<Examples, StorageError> {
+    let rows = client
+        .query(
+            "SELECT label, landmarks FROM calibration_examples WHERE profile = $1
+             ORDER BY label, id",
+            &[&profile],
+        )
+        .await
+        .map_err(pg)?;
+    let mut examples = Examples::new();
+    for r in &rows {
+        let label: String = r.get(0);
+        // A row this server cannot read is skipped (and logged), never a failed request.
+        match hand_from_json(r.get(1)) {
+            Some(hand) => examples.entry(label).or_default().push(hand),
+            None => tracing::warn!(profile, label, "unreadable calibration example skipped"),
+        }
+    }
+    Ok(examples)
 }
 
 async fn read_progress(

@@ -2,7 +2,8 @@
 //! attempt (the history) and one row per profile and letter (the running totals and streaks),
 //! written in one transaction; an attempt with a client id (`attempt_id`) is stored once (a
 //! unique index on profile and id, migration 1). Sentences are one row per session (migration
-//! 2). `PRAGMA user_version` counts the migrations applied.
+//! 2). Calibration examples are one row per example, landmarks as JSON (migration 3).
+//! `PRAGMA user_version` counts the migrations applied.
 //!
 //! SQLite calls block, so every call runs on tokio's blocking pool, never on the async runtime.
 
@@ -14,8 +15,8 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
-    progress_body, words_from_json, words_to_json, Attempt, SavedSentence, SessionKey,
-    StorageError, Versioned,
+    hand_from_json, hand_to_json, progress_body, words_from_json, words_to_json, Attempt, Examples,
+    NewExamples, SavedSentence, SessionKey, StorageError, Versioned,
 };
 use crate::wire::{LetterProgress, ProgressBody};
 
@@ -57,6 +58,16 @@ const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (kind, id_hash)
      );
      CREATE INDEX sentences_updated ON sentences (updated_at);",
+    // 3: a learner's calibration examples: landmarks only (issue 13).
+    "CREATE TABLE calibration_examples (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         profile TEXT NOT NULL,
+         label TEXT NOT NULL,
+         landmarks TEXT NOT NULL,
+         source TEXT NOT NULL,
+         created_at INTEGER NOT NULL
+     );
+     CREATE INDEX calibration_by_profile ON calibration_examples (profile, label, id);",
 ];
 
 /// Brings a database to the current schema, each migration in its own transaction.
@@ -158,6 +169,69 @@ impl Sqlite {
         .await
     }
 
+    /// The profile's calibration examples, oldest first.
+    pub async fn calibration(&self, profile: String) -> Result<Examples, StorageError> {
+        self.blocking(move |conn| read_examples(conn, &profile))
+            .await
+    }
+
+    /// Stores examples (replacing the label's when asked), keeps the newest `keep` per label,
+    /// and returns the profile's examples after it.
+    pub async fn add_examples(
+        &self,
+        new: NewExamples,
+        keep: usize,
+        now: i64,
+    ) -> Result<Examples, StorageError> {
+        self.blocking(move |conn| {
+            let tx = conn.transaction()?;
+            if new.replace {
+                tx.execute(
+                    "DELETE FROM calibration_examples WHERE profile = ?1 AND label = ?2",
+                    params![new.profile, new.label],
+                )?;
+            }
+            for hand in &new.hands {
+                tx.execute(
+                    "INSERT INTO calibration_examples (profile, label, landmarks, source, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![new.profile, new.label, hand_to_json(hand), new.source, now],
+                )?;
+            }
+            tx.execute(
+                "DELETE FROM calibration_examples WHERE profile = ?1 AND label = ?2 AND id NOT IN
+                     (SELECT id FROM calibration_examples WHERE profile = ?1 AND label = ?2
+                      ORDER BY id DESC LIMIT ?3)",
+                params![new.profile, new.label, keep as i64],
+            )?;
+            tx.commit()?;
+            read_examples(conn, &new.profile)
+        })
+        .await
+    }
+
+    /// Deletes the profile's examples (of one label, or all); returns how many.
+    pub async fn delete_examples(
+        &self,
+        profile: String,
+        label: Option<String>,
+    ) -> Result<u64, StorageError> {
+        self.blocking(move |conn| {
+            let n = match &label {
+                Some(label) => conn.execute(
+                    "DELETE FROM calibration_examples WHERE profile = ?1 AND label = ?2",
+                    params![profile, label],
+                )?,
+                None => conn.execute(
+                    "DELETE FROM calibration_examples WHERE profile = ?1",
+                    params![profile],
+                )?,
+            };
+            Ok(n as u64)
+        })
+        .await
+    }
+
     pub async fn forget_expired(&self, before: i64) -> Result<u64, StorageError> {
         self.blocking(move |conn| {
             Ok(conn.execute("DELETE FROM sentences WHERE updated_at < ?1", [before])? as u64)
@@ -225,6 +299,25 @@ fn write_attempt(conn: &Connection, a: &Attempt, now: i64) -> Result<bool, Stora
         params![a.profile, a.letter, i64::from(a.correct), streak, best.max(streak), now],
     )?;
     Ok(true)
+}
+
+fn read_examples(conn: &Connection, profile: &str) -> Result<Examples, StorageError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT label, landmarks FROM calibration_examples WHERE profile = ?1 ORDER BY label, id",
+    )?;
+    let rows = stmt.query_map([profile], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut examples = Examples::new();
+    for row in rows {
+        let (label, text) = row?;
+        // A row this server cannot read is skipped (and logged), never a failed request.
+        match hand_from_json(&text) {
+            Some(hand) => examples.entry(label).or_default().push(hand),
+            None => tracing::warn!(profile, label, "unreadable calibration example skipped"),
+        }
+    }
+    Ok(examples)
 }
 
 fn read_progress(conn: &Connection, profile: &str) -> Result<ProgressBody, StorageError> {

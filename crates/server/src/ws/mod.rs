@@ -14,9 +14,12 @@
 //!
 //! The first message names the session (`session`); `?session=ID` resumes one, on any
 //! replica: the sentence continues from storage, the tracker starts fresh (`resumed`).
+//! `?profile=ID` reads the letters with that learner's calibration; the `session` message says
+//! how many examples it has.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::rejection::QueryRejection;
@@ -27,6 +30,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use signbridge_interpreter::{Edit, Interpreter, Outcome};
+use signbridge_signs::Calibrated;
 
 use crate::error::ApiError;
 use crate::frames::{job_failed, Answer, Mode};
@@ -34,7 +38,9 @@ use crate::landmarks::DeviceFrame;
 use crate::metrics::{Source, StageTimes};
 use crate::sessions::WsSession;
 use crate::state::AppState;
-use crate::wire::{unix_seconds, PredictionBody, PredictionMessage, ServerMessage, TimingsMs};
+use crate::wire::{
+    unix_seconds, CalibrationStatus, PredictionBody, PredictionMessage, ServerMessage, TimingsMs,
+};
 
 mod protocol;
 mod resumed;
@@ -49,10 +55,12 @@ const TRY_AGAIN_LATER: u16 = 1013;
 /// Edits held while a frame is away; a client sending more than this meanwhile is refused.
 const MAX_HELD_EDITS: usize = 32;
 
-/// `?session=ID`: the session to resume (its id from an earlier `session` message).
-#[derive(Debug, serde::Deserialize)]
+/// `?session=ID`: the session to resume (its id from an earlier `session` message);
+/// `?profile=ID`: read with that learner's calibration.
+#[derive(Debug, Default, serde::Deserialize)]
 pub struct Resume {
     session: Option<String>,
+    profile: Option<String>,
 }
 
 pub async fn upgrade(
@@ -79,7 +87,33 @@ pub async fn upgrade(
     let max = state.config.ws_max_message_bytes;
     ws.max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| run(state, socket, resume.ok().and_then(|q| q.0.session)))
+        .on_upgrade(move |socket| run(state, socket, resume.map(|q| q.0).unwrap_or_default()))
+}
+
+/// The learner's calibration for this connection, and what the opening message says of it. A
+/// database that cannot be read costs the calibration (logged), not the connection.
+async fn calibration(
+    state: &AppState,
+    profile: String,
+) -> Result<(Option<Arc<Calibrated>>, CalibrationStatus), ApiError> {
+    let profile = crate::routes::check_profile(profile)?;
+    let fitted = match state
+        .calibrations
+        .for_profile(&state.storage, &profile)
+        .await
+    {
+        Ok(fitted) => fitted,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read a calibration; reading without it");
+            None
+        }
+    };
+    let status = CalibrationStatus {
+        profile,
+        examples: fitted.as_ref().map_or(0, |f| f.examples),
+        labels: fitted.as_ref().map_or(0, |f| f.labels),
+    };
+    Ok((fitted.map(|f| f.reader), status))
 }
 
 /// Whether a receive error is a message or frame over the size limit.
@@ -118,7 +152,7 @@ type Returned = (
 /// The frame being read.
 type InFlight = Pin<Box<dyn Future<Output = Returned> + Send>>;
 
-async fn run(state: AppState, socket: WebSocket, resume: Option<String>) {
+async fn run(state: AppState, socket: WebSocket, asked: Resume) {
     let (mut tx, mut rx) = socket.split();
     if let Err(e) = state.admit_heavy() {
         let _ = tx.send(error_message(&state, &e)).await;
@@ -133,13 +167,29 @@ async fn run(state: AppState, socket: WebSocket, resume: Option<String>) {
             return;
         }
     };
-    let (sentence, opening) = resumed::open(&state, resume).await;
+    let (mut sentence, mut opening) = resumed::open(&state, asked.session).await;
+    let mut refused = None;
+    if let Some(profile) = asked.profile {
+        match calibration(&state, profile).await {
+            Ok((reader, status)) => {
+                sentence.interpreter.calibrate(reader);
+                opening.calibration = Some(status);
+            }
+            Err(e) => refused = Some(error_message(&state, &e)),
+        }
+    }
     if tx
         .send(message(&ServerMessage::Session(opening)))
         .await
         .is_err()
     {
         return;
+    }
+    // A malformed profile id is told, and the connection reads without calibration.
+    if let Some(refused) = refused {
+        if tx.send(refused).await.is_err() {
+            return;
+        }
     }
     tracing::debug!("websocket session opened");
     let mut stream = Stream {

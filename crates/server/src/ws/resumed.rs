@@ -62,6 +62,7 @@ pub async fn open(state: &AppState, resume: Option<String>) -> (Opened, SessionM
         session: id,
         status,
         sentence: sentence.into(),
+        calibration: None,
     };
     (
         Opened {

@@ -2,6 +2,7 @@
 //! machines); the modules split it by concern. Most tests use stub hand models, so they check
 //! the server's own behaviour quickly; `real_models` runs the real pipeline.
 
+mod calibration;
 mod common;
 mod hardening;
 mod http;

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use signbridge_server::storage::{Attempt, Location, SavedSentence, SessionKey, Storage};
+use signbridge_server::storage::{
+    Attempt, Location, NewExamples, SavedSentence, SessionKey, Storage,
+};
 use signbridge_server::wire::SessionKind;
 use signbridge_server::Config;
 use tokio_tungstenite::tungstenite::Message;
@@ -80,6 +82,69 @@ async fn behaves_as_storage(location: Location) {
         "kinds are apart"
     );
     assert_eq!(db.forget_expired().await.unwrap(), 0, "nothing is old yet");
+
+    // Calibration examples: added, bounded per label (newest kept), redone, deleted, per profile.
+    let hand = |v: f32| [[v, 1.0 - v, 0.5 * v]; 21];
+    let new = |profile: &str, label: &str, hands: Vec<[[f32; 3]; 21]>, replace| NewExamples {
+        profile: profile.into(),
+        label: label.into(),
+        hands,
+        replace,
+        source: "calibration",
+    };
+    let e = db
+        .add_examples(
+            new(
+                "learner-0001",
+                "R",
+                vec![hand(0.1), hand(0.2), hand(0.3)],
+                false,
+            ),
+            2,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        e["R"],
+        vec![hand(0.2), hand(0.3)],
+        "the newest two, oldest first"
+    );
+    db.add_examples(new("learner-0001", "A", vec![hand(0.4)], false), 2)
+        .await
+        .unwrap();
+    db.add_examples(new("learner-0002", "A", vec![hand(0.9)], false), 2)
+        .await
+        .unwrap();
+    let e = db
+        .add_examples(new("learner-0001", "R", vec![hand(0.5)], true), 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        (e["R"].clone(), e["A"].clone()),
+        (vec![hand(0.5)], vec![hand(0.4)])
+    );
+    assert_eq!(
+        db.delete_examples("learner-0001".into(), Some("A".into()))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        db.delete_examples("learner-0001".into(), None)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(db
+        .calibration("learner-0001".into())
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        db.calibration("learner-0002".into()).await.unwrap()["A"],
+        vec![hand(0.9)],
+        "another profile's examples are untouched"
+    );
 
     // Opening again (another replica, a restart) migrates nothing twice and keeps the rows.
     let again = Storage::open(&location, TTL).await.expect("opens again");
