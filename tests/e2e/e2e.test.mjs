@@ -11,6 +11,7 @@ import './suites/on-device.mjs';
 import './suites/upload.mjs';
 import './suites/learn.mjs';
 import './suites/practice.mjs';
+import './suites/calibrate.mjs';
 import './suites/keepalive.mjs';
 import './suites/firefox.mjs';
 import './suites/cluster.mjs';

@@ -38,16 +38,18 @@ export const postJSON = (url, body) => request(url, {
 });
 export const postForm = (url, form) => request(url, { method: 'POST', body: form });
 
-/** POST /predict-image with the photo in multipart field `file`. */
-export function predictImage(file, language = 'ASL') {
+const withProfile = (path, profile) => (profile ? `${path}?profile=${encodeURIComponent(profile)}` : path);
+
+/** POST /predict-image with the photo in multipart field `file`; `profile`: read with its calibration. */
+export function predictImage(file, { language = 'ASL', profile = null } = {}) {
   const form = new FormData();
   form.append('file', file, file.name || 'photo.jpg');
   form.append('language', language);
-  return postForm('/predict-image', form);
+  return postForm(withProfile('/predict-image', profile), form);
 }
 
 /** POST /predict-landmarks: the letter of hands found on this device (on-device mode); no image is sent. */
-export const predictLandmarks = (frame) => postJSON('/predict-landmarks', frame);
+export const predictLandmarks = (frame, { profile = null } = {}) => postJSON(withProfile('/predict-landmarks', profile), frame);
 
 /** POST /text-to-sign with form field `text`, url-encoded (the server also takes multipart and JSON). */
 export const textToSign = (text) => request('/text-to-sign', {
@@ -61,3 +63,12 @@ export const getHealth = () => request('/health');
 export const getInfo = () => getJSON('/api');
 export const getProgress = (profile) => getJSON(`/api/progress?profile=${encodeURIComponent(profile)}`);
 export const postAttempt = (attempt) => postJSON('/api/progress/attempt', attempt);
+
+// A learner's calibration (docs/api.md): examples per label, landmarks only.
+export const getCalibration = (profile) => getJSON(`/api/calibration?profile=${encodeURIComponent(profile)}`);
+/** Stores `hands` (each 21 [x, y, z] landmarks) as examples of `label`; `replace` redoes the label. */
+export const postExamples = (body) => postJSON('/api/calibration/examples', body);
+export const deleteCalibration = (profile, label = null) => request(
+  `/api/calibration?profile=${encodeURIComponent(profile)}${label ? `&label=${encodeURIComponent(label)}` : ''}`,
+  { method: 'DELETE' },
+);

@@ -4,6 +4,7 @@ import { clearCanvas } from './overlay.js';
 import { predictionPanel, confidenceLevel, labelGlyph, labelWords, pct } from './prediction.js';
 import { SentenceView, copyText, speak, canSpeak } from './sentence.js';
 import { setupUpload } from './upload.js';
+import { getProfileId } from './profile.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -13,11 +14,14 @@ const sentenceMsg = $('sentence-msg');
 const recentList = $('recent');
 const sentenceButtons = ['btn-space', 'btn-backspace', 'btn-clear'].map($);
 let sentence = null;
+// This browser's profile: the server reads with its calibration when it has one (the `session`
+// message says how many examples), and the page says so.
+const profile = getProfileId();
 
 const { socket, camera, streamer, intervalMs, drawPrediction } = setupLive({
   video: $('video'), overlay, stage: $('stage'), connPill: $('conn-status'), camPill: $('cam-status'),
   startBtn: $('start'), stopBtn: $('stop'), mirror: $('mirror'), placeholder: $('placeholder'), camError: $('cam-error'),
-  onDevice: $('on-device'), onDeviceNote: $('on-device-note'),
+  onDevice: $('on-device'), onDeviceNote: $('on-device-note'), profile,
   onConnState: (state) => {
     for (const b of sentenceButtons) b.disabled = state !== 'open';
   },
@@ -68,12 +72,26 @@ socket.addEventListener('message', (e) => {
   } else if (msg.type === 'session') {
     // a reconnect resumes the session (the sentence continues); one the server no longer has starts afresh
     sentence.update(msg);
+    showCalibration(msg.calibration);
     if (msg.status === 'resumed') sentenceMsg.textContent = 'Reconnected: your sentence continues.';
     else if (msg.status === 'expired') sentenceMsg.textContent = 'Reconnected: the server no longer had your session, so a new sentence was started.';
   } else if (msg.type === 'error') {
     streamInfo.textContent = `Server: ${msg.error || 'error'}`;
   }
 });
+
+/** The calibration pill: “Calibrated: N examples” (a link to change it), or an invitation. */
+function showCalibration(c) {
+  const pill = $('calib-status');
+  if (!c) return;
+  const n = Number(c.examples) || 0;
+  pill.hidden = false;
+  pill.dataset.state = n > 0 ? 'open' : 'off';
+  pill.textContent = n > 0
+    ? `Calibrated to your hand: ${n} example${n === 1 ? '' : 's'} of ${c.labels} sign${c.labels === 1 ? '' : 's'}`
+    : 'Not calibrated: teach it your hand';
+  pill.title = n > 0 ? 'Letters are read with your own examples. Change them on the Calibrate page.' : 'Calibrate: a minute that makes letters read better for your hand';
+}
 
 // ---------- sentence controls ----------
 function command(type, label) {
@@ -148,7 +166,7 @@ uploadOnDevice.addEventListener('change', () => {
 });
 setupUpload({
   input: $('file'), canvas: $('upload-canvas'), placeholder: $('upload-placeholder'), result: $('upload-result'),
-  onPrediction: (pred) => showPrediction(pred), onDevice: () => liveOnDevice.checked,
+  onPrediction: (pred) => showPrediction(pred), onDevice: () => liveOnDevice.checked, profile,
 });
 
 window.addEventListener('resize', () => { if (!camera.running) clearCanvas(overlay); });

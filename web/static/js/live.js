@@ -8,15 +8,19 @@
 // too slow), the page says so and offers server mode, and sends nothing until the user chooses.
 import { Camera, FrameStreamer, LandmarkStreamer, intervalFromUrl, msFromUrl } from './camera.js';
 import { DeviceLandmarker, MIN_FPS, onDeviceChosen, rememberOnDevice } from './on-device.js';
-import { StreamSocket } from './socket.js';
+import { StreamSocket, streamUrl } from './socket.js';
 import { drawHandsOnMedia, clearCanvas } from './overlay.js';
 
-export function setupLive({ video, overlay, stage, connPill, camPill, startBtn, stopBtn, mirror, placeholder, camError, onDevice, onDeviceNote, onConnState }) {
+// `profile`: read the letters with this learner's calibration (the server's `session` message says how
+// many examples it has).
+export function setupLive({ video, overlay, stage, connPill, camPill, startBtn, stopBtn, mirror, placeholder, camError, onDevice, onDeviceNote, onConnState, profile = null }) {
   const intervalMs = intervalFromUrl(200);
   // ?min-fps=N lets a test make any device too slow
   const minFps = msFromUrl('min-fps', MIN_FPS, 1, 100000);
   // ?keepalive=ms lets a test ping faster than the default 30 s
-  const socket = new StreamSocket({ keepAliveMs: msFromUrl('keepalive', 30000, 100, 600000) });
+  const socket = new StreamSocket({
+    url: streamUrl('/ws/stream', { profile }), keepAliveMs: msFromUrl('keepalive', 30000, 100, 600000),
+  });
   const camera = new Camera(video);
   // 'sent' events of whichever pump runs: {n, type ('image/webp', 'image/jpeg' or 'landmarks'), …}
   const streamer = new EventTarget();

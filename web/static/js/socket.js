@@ -6,9 +6,11 @@
 // Events: 'status' {state: 'connecting'|'open'|'reconnecting'|'closed', attempt, delayMs}
 //         'message' {data: parsed JSON object}
 
-export function streamUrl(path = '/ws/stream') {
+export function streamUrl(path = '/ws/stream', params = {}) {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}${path}`;
+  const url = new URL(`${scheme}//${location.host}${path}`);
+  for (const [k, v] of Object.entries(params)) if (v != null) url.searchParams.set(k, v);
+  return url.toString();
 }
 
 export class StreamSocket extends EventTarget {
@@ -41,7 +43,9 @@ export class StreamSocket extends EventTarget {
     this.#setState(this.attempt ? 'reconnecting' : 'connecting');
     let ws;
     try {
-      ws = new WebSocket(this.sessionId ? `${this.url}?session=${encodeURIComponent(this.sessionId)}` : this.url);
+      const url = new URL(this.url);
+      if (this.sessionId) url.searchParams.set('session', this.sessionId);
+      ws = new WebSocket(url.toString());
     } catch (err) {
       this.#scheduleReconnect();
       return;

@@ -18,7 +18,7 @@ function loadImage(file) {
 
 /** The photo's letter from landmarks found here; throws with a reason if this device cannot. */
 let imageLandmarker = null;
-async function predictOnDevice(img) {
+async function predictOnDevice(img, profile) {
   imageLandmarker = imageLandmarker || DeviceLandmarker.load('IMAGE');
   let device;
   try {
@@ -28,10 +28,11 @@ async function predictOnDevice(img) {
     throw new Error(`on-device mode is unavailable here: ${err.message}; turn it off to send the photo to the server`);
   }
   const { type, ...frame } = landmarksMessage(device.image(img), img.naturalWidth, img.naturalHeight, 0);
-  return predictLandmarks(frame);
+  return predictLandmarks(frame, { profile });
 }
 
-export function setupUpload({ input, canvas, placeholder, result, onPrediction, onDevice = () => false }) {
+// `profile`: read the letter with this learner's calibration.
+export function setupUpload({ input, canvas, placeholder, result, onPrediction, onDevice = () => false, profile = null }) {
   let current = null; // {img, pred}
   let seq = 0;
 
@@ -77,7 +78,7 @@ export function setupUpload({ input, canvas, placeholder, result, onPrediction, 
     result.dataset.label = '';
     try {
       const local = onDevice();
-      const pred = local ? await predictOnDevice(img) : await predictImage(file);
+      const pred = local ? await predictOnDevice(img, profile) : await predictImage(file, { profile });
       if (mine !== seq) return;
       current.pred = pred;
       redraw();
