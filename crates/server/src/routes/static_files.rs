@@ -104,7 +104,17 @@ mod tests {
     #[test]
     fn pages_are_listed_in_nav_order_each_once() {
         let paths: Vec<_> = page_paths().collect();
-        assert_eq!(paths, ["/", "/learn", "/practice", "/progress", "/about"]);
+        assert_eq!(
+            paths,
+            [
+                "/",
+                "/learn",
+                "/practice",
+                "/calibrate",
+                "/progress",
+                "/about"
+            ]
+        );
     }
 
     #[test]
