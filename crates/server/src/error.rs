@@ -21,6 +21,11 @@ pub enum ApiError {
     BadRequest(String),
     #[error("not found")]
     NotFound,
+    /// Something named in the request does not exist (an unknown class code, a member).
+    #[error("{0}")]
+    Unknown(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("requests from this page's origin are not allowed")]
     ForbiddenOrigin,
     #[error("{0}")]
@@ -63,7 +68,8 @@ impl ApiError {
     pub fn kind(&self) -> ErrorType {
         match self {
             ApiError::BadRequest(_) => ErrorType::BadRequest,
-            ApiError::NotFound => ErrorType::NotFound,
+            ApiError::NotFound | ApiError::Unknown(_) => ErrorType::NotFound,
+            ApiError::Forbidden(_) => ErrorType::Forbidden,
             ApiError::ForbiddenOrigin => ErrorType::ForbiddenOrigin,
             ApiError::UriTooLong(_) => ErrorType::UriTooLong,
             ApiError::HeadersTooLarge(_) => ErrorType::HeadersTooLarge,
@@ -98,8 +104,8 @@ impl From<&ApiError> for StatusCode {
     fn from(e: &ApiError) -> StatusCode {
         match e {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::ForbiddenOrigin => StatusCode::FORBIDDEN,
+            ApiError::NotFound | ApiError::Unknown(_) => StatusCode::NOT_FOUND,
+            ApiError::ForbiddenOrigin | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::UpgradeRequired(_) => StatusCode::UPGRADE_REQUIRED,

@@ -59,6 +59,8 @@ pub enum ErrorType {
     /// 503: the browser's hand landmarker cannot be served (`--on-device false`, or it could
     /// not be fetched).
     OnDeviceUnavailable,
+    /// 403: a teacher's request without the class's key.
+    Forbidden,
     /// A file named on the command line cannot be read (CLI only).
     UnreadableFile,
     Internal,
@@ -81,6 +83,7 @@ impl ErrorType {
             ErrorType::TooManySessions => "too_many_sessions",
             ErrorType::ModelsNotReady => "models_not_ready",
             ErrorType::OnDeviceUnavailable => "on_device_unavailable",
+            ErrorType::Forbidden => "forbidden",
             ErrorType::MemoryPressure => "memory_pressure",
             ErrorType::Timeout => "timeout",
             ErrorType::StorageUnavailable => "storage_unavailable",
@@ -431,6 +434,79 @@ pub struct CalibrationBody {
 pub struct LabelCount {
     pub label: String,
     pub examples: usize,
+}
+
+/// `POST /api/classes`: a teacher creates a class.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewClassRequest {
+    pub name: String,
+}
+
+/// The answer to creating a class: its join code, and the teacher's key (shown once; the
+/// teacher's browser keeps it, the server only its hash).
+#[derive(Clone, Debug, Serialize)]
+pub struct NewClassBody {
+    pub code: String,
+    pub name: String,
+    pub teacher_key: String,
+}
+
+/// `POST /api/classes/{code}/join` and `/leave`: a learner's profile (and, to join, the name
+/// the teacher will see).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipRequest {
+    pub profile: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// What anyone with the code may see of a class (before joining it).
+#[derive(Clone, Debug, Serialize)]
+pub struct ClassInfoBody {
+    pub code: String,
+    pub name: String,
+    pub members: usize,
+}
+
+/// A learner's classes.
+#[derive(Clone, Debug, Serialize)]
+pub struct MembershipsBody {
+    pub profile: String,
+    pub classes: Vec<MembershipBody>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MembershipBody {
+    pub code: String,
+    pub class_name: String,
+    /// The name the learner gave this class.
+    pub name: String,
+    pub joined_at: i64,
+}
+
+/// The teacher's view of a class: each member's progress, never their profile id or images.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClassBody {
+    pub code: String,
+    pub name: String,
+    pub created_at: i64,
+    pub members: Vec<MemberBody>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MemberBody {
+    /// An id for this member in this class only (not their profile id): what removing takes.
+    pub member: String,
+    pub name: String,
+    pub joined_at: i64,
+    /// Unix seconds of their last practice attempt, if any.
+    pub last_activity: Option<i64>,
+    pub total_attempts: u64,
+    pub total_correct: u64,
+    pub accuracy: f64,
+    pub letters: BTreeMap<String, LetterProgress>,
 }
 
 /// A profile's progress, the answer of both progress endpoints.

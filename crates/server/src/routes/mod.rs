@@ -27,6 +27,7 @@ use crate::storage::{SavedSentence, SessionKey, Versioned};
 use crate::wire::{ErrorType, SessionKind};
 
 mod calibration;
+mod classes;
 mod health;
 mod memory;
 mod metrics;
@@ -71,6 +72,18 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/calibration",
             get(calibration::get_calibration).delete(calibration::delete_calibration),
+        )
+        .route(
+            "/api/classes",
+            post(classes::create).get(classes::of_learner),
+        )
+        .route("/api/classes/{code}", get(classes::teacher_view))
+        .route("/api/classes/{code}/info", get(classes::info))
+        .route("/api/classes/{code}/join", post(classes::join))
+        .route("/api/classes/{code}/leave", post(classes::leave))
+        .route(
+            "/api/classes/{code}/members/{member}",
+            axum::routing::delete(classes::remove_member),
         )
         .route(
             "/api/calibration/examples",

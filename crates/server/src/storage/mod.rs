@@ -72,6 +72,33 @@ pub struct NewExamples {
     pub source: &'static str,
 }
 
+/// A teacher's class: its join code, name and the SHA-256 of the teacher's key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClassRecord {
+    pub code: String,
+    pub name: String,
+    pub teacher_key_hash: String,
+    pub created_at: i64,
+}
+
+/// A learner in a class: their profile (never shown to the teacher) and the name they gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberRecord {
+    pub profile: String,
+    pub name: String,
+    pub joined_at: i64,
+}
+
+/// A class a learner is in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Membership {
+    pub code: String,
+    pub class_name: String,
+    /// The name the learner gave the class.
+    pub name: String,
+    pub joined_at: i64,
+}
+
 /// A session's committed text: what survives a replica.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SavedSentence {
@@ -253,6 +280,64 @@ impl Storage {
         match &self.backend {
             Backend::Sqlite(db) => db.delete_examples(profile, label).await,
             Backend::Postgres(db) => db.delete_examples(&profile, label.as_deref()).await,
+            Backend::Unavailable(why) => Err(StorageError::Unavailable(why.clone())),
+        }
+    }
+
+    /// Stores a new class; false (and nothing stored) when its code is taken.
+    pub async fn create_class(&self, class: ClassRecord) -> Result<bool, StorageError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.create_class(class).await,
+            Backend::Postgres(db) => db.create_class(&class).await,
+            Backend::Unavailable(why) => Err(StorageError::Unavailable(why.clone())),
+        }
+    }
+
+    pub async fn class(&self, code: String) -> Result<Option<ClassRecord>, StorageError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.class(code).await,
+            Backend::Postgres(db) => db.class(&code).await,
+            Backend::Unavailable(why) => Err(StorageError::Unavailable(why.clone())),
+        }
+    }
+
+    /// The class's members, in the order they joined.
+    pub async fn members(&self, code: String) -> Result<Vec<MemberRecord>, StorageError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.members(code).await,
+            Backend::Postgres(db) => db.members(&code).await,
+            Backend::Unavailable(why) => Err(StorageError::Unavailable(why.clone())),
+        }
+    }
+
+    /// Adds the learner to the class (or renames them in it).
+    pub async fn join_class(
+        &self,
+        code: String,
+        profile: String,
+        name: String,
+    ) -> Result<(), StorageError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.join_class(code, profile, name, unix_now()).await,
+            Backend::Postgres(db) => db.join_class(&code, &profile, &name, unix_now()).await,
+            Backend::Unavailable(why) => Err(StorageError::Unavailable(why.clone())),
+        }
+    }
+
+    /// Takes the learner out of the class; returns whether they were in it.
+    pub async fn leave_class(&self, code: String, profile: String) -> Result<bool, StorageError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.leave_class(code, profile).await,
+            Backend::Postgres(db) => db.leave_class(&code, &profile).await,
+            Backend::Unavailable(why) => Err(StorageError::Unavailable(why.clone())),
+        }
+    }
+
+    /// The classes a learner is in, in the order they joined.
+    pub async fn memberships(&self, profile: String) -> Result<Vec<Membership>, StorageError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.memberships(profile).await,
+            Backend::Postgres(db) => db.memberships(&profile).await,
             Backend::Unavailable(why) => Err(StorageError::Unavailable(why.clone())),
         }
     }

@@ -18,8 +18,9 @@ use deadpool_postgres::{Manager, Pool, Runtime};
 use tokio_postgres::NoTls;
 
 use super::{
-    hand_from_json, hand_to_json, progress_body, words_from_json, words_to_json, Attempt, Examples,
-    NewExamples, SavedSentence, SessionKey, StorageError, Versioned,
+    hand_from_json, hand_to_json, progress_body, words_from_json, words_to_json, Attempt,
+    ClassRecord, Examples, MemberRecord, Membership, NewExamples, SavedSentence, SessionKey,
+    StorageError, Versioned,
 };
 use crate::wire::{LetterProgress, ProgressBody};
 
@@ -77,6 +78,21 @@ const MIGRATIONS: &[&str] = &[
          created_at BIGINT NOT NULL
      );
      CREATE INDEX calibration_by_profile ON calibration_examples (profile, label, id);",
+    // 4: teachers' classes and their members (issue 17).
+    "CREATE TABLE classes (
+         code TEXT PRIMARY KEY,
+         name TEXT NOT NULL,
+         teacher_key_hash TEXT NOT NULL,
+         created_at BIGINT NOT NULL
+     );
+     CREATE TABLE class_members (
+         code TEXT NOT NULL REFERENCES classes (code),
+         profile TEXT NOT NULL,
+         name TEXT NOT NULL,
+         joined_at BIGINT NOT NULL,
+         PRIMARY KEY (code, profile)
+     );
+     CREATE INDEX class_members_by_profile ON class_members (profile);",
 ];
 
 /// A `postgres://` URL, checked before any I/O. Shown (logs, errors, `Debug`) with its
@@ -366,6 +382,128 @@ impl Postgres {
                     .await
                     .map_err(pg),
             }
+        })
+        .await
+    }
+
+    pub async fn create_class(&self, c: &ClassRecord) -> Result<bool, StorageError> {
+        let c = c.clone();
+        self.call(|client| async move {
+            let n = client
+                .execute(
+                    "INSERT INTO classes (code, name, teacher_key_hash, created_at)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    &[&c.code, &c.name, &c.teacher_key_hash, &c.created_at],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    pub async fn class(&self, code: &str) -> Result<Option<ClassRecord>, StorageError> {
+        let code = code.to_string();
+        self.call(|client| async move {
+            let row = client
+                .query_opt(
+                    "SELECT code, name, teacher_key_hash, created_at FROM classes WHERE code = $1",
+                    &[&code],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(row.map(|r| ClassRecord {
+                code: r.get(0),
+                name: r.get(1),
+                teacher_key_hash: r.get(2),
+                created_at: r.get(3),
+            }))
+        })
+        .await
+    }
+
+    pub async fn members(&self, code: &str) -> Result<Vec<MemberRecord>, StorageError> {
+        let code = code.to_string();
+        self.call(|client| async move {
+            let rows = client
+                .query(
+                    "SELECT profile, name, joined_at FROM class_members WHERE code = $1
+                     ORDER BY joined_at, profile",
+                    &[&code],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(rows
+                .iter()
+                .map(|r| MemberRecord {
+                    profile: r.get(0),
+                    name: r.get(1),
+                    joined_at: r.get(2),
+                })
+                .collect())
+        })
+        .await
+    }
+
+    pub async fn join_class(
+        &self,
+        code: &str,
+        profile: &str,
+        name: &str,
+        now: i64,
+    ) -> Result<(), StorageError> {
+        let (code, profile, name) = (code.to_string(), profile.to_string(), name.to_string());
+        self.call(|client| async move {
+            client
+                .execute(
+                    "INSERT INTO class_members (code, profile, name, joined_at)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (code, profile) DO UPDATE SET name = EXCLUDED.name",
+                    &[&code, &profile, &name, &now],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn leave_class(&self, code: &str, profile: &str) -> Result<bool, StorageError> {
+        let (code, profile) = (code.to_string(), profile.to_string());
+        self.call(|client| async move {
+            let n = client
+                .execute(
+                    "DELETE FROM class_members WHERE code = $1 AND profile = $2",
+                    &[&code, &profile],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    pub async fn memberships(&self, profile: &str) -> Result<Vec<Membership>, StorageError> {
+        let profile = profile.to_string();
+        self.call(|client| async move {
+            let rows = client
+                .query(
+                    "SELECT m.code, c.name, m.name, m.joined_at FROM class_members m
+                     JOIN classes c ON c.code = m.code WHERE m.profile = $1
+                     ORDER BY m.joined_at, m.code",
+                    &[&profile],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(rows
+                .iter()
+                .map(|r| Membership {
+                    code: r.get(0),
+                    class_name: r.get(1),
+                    name: r.get(2),
+                    joined_at: r.get(3),
+                })
+                .collect())
         })
         .await
     }

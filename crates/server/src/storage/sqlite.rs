@@ -3,7 +3,7 @@
 //! written in one transaction; an attempt with a client id (`attempt_id`) is stored once (a
 //! unique index on profile and id, migration 1). Sentences are one row per session (migration
 //! 2). Calibration examples are one row per example, landmarks as JSON (migration 3).
-//! `PRAGMA user_version` counts the migrations applied.
+//! Classes and their members (migration 4). `PRAGMA user_version` counts the migrations applied.
 //!
 //! SQLite calls block, so every call runs on tokio's blocking pool, never on the async runtime.
 
@@ -15,8 +15,9 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
-    hand_from_json, hand_to_json, progress_body, words_from_json, words_to_json, Attempt, Examples,
-    NewExamples, SavedSentence, SessionKey, StorageError, Versioned,
+    hand_from_json, hand_to_json, progress_body, words_from_json, words_to_json, Attempt,
+    ClassRecord, Examples, MemberRecord, Membership, NewExamples, SavedSentence, SessionKey,
+    StorageError, Versioned,
 };
 use crate::wire::{LetterProgress, ProgressBody};
 
@@ -68,6 +69,21 @@ const MIGRATIONS: &[&str] = &[
          created_at INTEGER NOT NULL
      );
      CREATE INDEX calibration_by_profile ON calibration_examples (profile, label, id);",
+    // 4: teachers' classes and their members (issue 17).
+    "CREATE TABLE classes (
+         code TEXT PRIMARY KEY,
+         name TEXT NOT NULL,
+         teacher_key_hash TEXT NOT NULL,
+         created_at INTEGER NOT NULL
+     );
+     CREATE TABLE class_members (
+         code TEXT NOT NULL REFERENCES classes (code),
+         profile TEXT NOT NULL,
+         name TEXT NOT NULL,
+         joined_at INTEGER NOT NULL,
+         PRIMARY KEY (code, profile)
+     );
+     CREATE INDEX class_members_by_profile ON class_members (profile);",
 ];
 
 /// Brings a database to the current schema, each migration in its own transaction.
@@ -228,6 +244,104 @@ impl Sqlite {
                 )?,
             };
             Ok(n as u64)
+        })
+        .await
+    }
+
+    pub async fn create_class(&self, c: ClassRecord) -> Result<bool, StorageError> {
+        self.blocking(move |conn| {
+            let n = conn.execute(
+                "INSERT OR IGNORE INTO classes (code, name, teacher_key_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![c.code, c.name, c.teacher_key_hash, c.created_at],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    pub async fn class(&self, code: String) -> Result<Option<ClassRecord>, StorageError> {
+        self.blocking(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT code, name, teacher_key_hash, created_at FROM classes WHERE code = ?1",
+                    [&code],
+                    |r| {
+                        Ok(ClassRecord {
+                            code: r.get(0)?,
+                            name: r.get(1)?,
+                            teacher_key_hash: r.get(2)?,
+                            created_at: r.get(3)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    pub async fn members(&self, code: String) -> Result<Vec<MemberRecord>, StorageError> {
+        self.blocking(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT profile, name, joined_at FROM class_members WHERE code = ?1
+                 ORDER BY joined_at, profile",
+            )?;
+            let rows = stmt.query_map([&code], |r| {
+                Ok(MemberRecord {
+                    profile: r.get(0)?,
+                    name: r.get(1)?,
+                    joined_at: r.get(2)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    pub async fn join_class(
+        &self,
+        code: String,
+        profile: String,
+        name: String,
+        now: i64,
+    ) -> Result<(), StorageError> {
+        self.blocking(move |conn| {
+            conn.execute(
+                "INSERT INTO class_members (code, profile, name, joined_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (code, profile) DO UPDATE SET name = excluded.name",
+                params![code, profile, name, now],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn leave_class(&self, code: String, profile: String) -> Result<bool, StorageError> {
+        self.blocking(move |conn| {
+            Ok(conn.execute(
+                "DELETE FROM class_members WHERE code = ?1 AND profile = ?2",
+                params![code, profile],
+            )? == 1)
+        })
+        .await
+    }
+
+    pub async fn memberships(&self, profile: String) -> Result<Vec<Membership>, StorageError> {
+        self.blocking(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT m.code, c.name, m.name, m.joined_at FROM class_members m
+                 JOIN classes c ON c.code = m.code WHERE m.profile = ?1
+                 ORDER BY m.joined_at, m.code",
+            )?;
+            let rows = stmt.query_map([&profile], |r| {
+                Ok(Membership {
+                    code: r.get(0)?,
+                    class_name: r.get(1)?,
+                    name: r.get(2)?,
+                    joined_at: r.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await
     }

@@ -3,6 +3,7 @@
 //! the server's own behaviour quickly; `real_models` runs the real pipeline.
 
 mod calibration;
+mod classes;
 mod common;
 mod hardening;
 mod http;

@@ -9,7 +9,7 @@ use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use signbridge_server::storage::{
-    Attempt, Location, NewExamples, SavedSentence, SessionKey, Storage,
+    Attempt, ClassRecord, Location, NewExamples, SavedSentence, SessionKey, Storage,
 };
 use signbridge_server::wire::SessionKind;
 use signbridge_server::Config;
@@ -145,6 +145,44 @@ async fn behaves_as_storage(location: Location) {
         vec![hand(0.9)],
         "another profile's examples are untouched"
     );
+
+    // Classes: a code is taken once; members join (renaming on a second join), leave.
+    let class = ClassRecord {
+        code: "ABCDEF23".into(),
+        name: "Club".into(),
+        teacher_key_hash: "h".repeat(64),
+        created_at: 1,
+    };
+    assert!(db.create_class(class.clone()).await.unwrap());
+    assert!(
+        !db.create_class(class.clone()).await.unwrap(),
+        "the code is taken"
+    );
+    assert_eq!(db.class("ABCDEF23".into()).await.unwrap(), Some(class));
+    assert_eq!(db.class("ZZZZZZZZ".into()).await.unwrap(), None);
+    for (profile, name) in [
+        ("learner-0001", "Ana"),
+        ("learner-0002", "Ben"),
+        ("learner-0001", "Ana B."),
+    ] {
+        db.join_class("ABCDEF23".into(), profile.into(), name.into())
+            .await
+            .unwrap();
+    }
+    let members = db.members("ABCDEF23".into()).await.unwrap();
+    let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["Ana B.", "Ben"]);
+    let mine = db.memberships("learner-0001".into()).await.unwrap();
+    assert_eq!((mine.len(), mine[0].class_name.as_str()), (1, "Club"));
+    assert!(db
+        .leave_class("ABCDEF23".into(), "learner-0002".into())
+        .await
+        .unwrap());
+    assert!(!db
+        .leave_class("ABCDEF23".into(), "learner-0002".into())
+        .await
+        .unwrap());
+    assert_eq!(db.members("ABCDEF23".into()).await.unwrap().len(), 1);
 
     // Opening again (another replica, a restart) migrates nothing twice and keeps the rows.
     let again = Storage::open(&location, TTL).await.expect("opens again");
