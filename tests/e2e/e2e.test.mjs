@@ -12,6 +12,7 @@ import './suites/upload.mjs';
 import './suites/learn.mjs';
 import './suites/practice.mjs';
 import './suites/calibrate.mjs';
+import './suites/classes.mjs';
 import './suites/keepalive.mjs';
 import './suites/firefox.mjs';
 import './suites/cluster.mjs';

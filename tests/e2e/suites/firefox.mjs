@@ -77,7 +77,7 @@ describe('firefox', () => {
     await page.waitForFunction(() => document.querySelectorAll('#alphabet canvas[data-drawn="true"]').length === 26, { timeout: 30000 });
     assert.ok((await paintedPixels(page, '#alphabet .sign-card:nth-child(1) canvas')) > 300);
     await screenshot(page, 'firefox-learn');
-    for (const p of ['/practice', '/calibrate', '/progress', '/about']) {
+    for (const p of ['/practice', '/calibrate', '/progress', '/class', '/about']) {
       const res = await page.goto(`${server.baseUrl}${p}`);
       assert.equal(res.status(), 200, p);
     }

@@ -56,13 +56,13 @@ describe('learn', () => {
 
   test('every page: shared nav, nothing loaded from other origins, screenshots', { timeout: 120000 }, async () => {
     const { page } = tab;
-    const pages = [['/', 'Interpreter', 'index'], ['/learn', 'Learn', 'learn'], ['/practice', 'Practise', 'practice'], ['/calibrate', 'Calibrate', 'calibrate'], ['/progress', 'Progress', 'progress'], ['/about', 'About', 'about']];
+    const pages = [['/', 'Interpreter', 'index'], ['/learn', 'Learn', 'learn'], ['/practice', 'Practise', 'practice'], ['/calibrate', 'Calibrate', 'calibrate'], ['/progress', 'Progress', 'progress'], ['/class', 'Teach', 'class'], ['/about', 'About', 'about']];
     for (const [p, navName, shot] of pages) {
       const res = await page.goto(`${server.baseUrl}${p}`);
       assert.equal(res.status(), 200, p);
       assert.match(res.headers()['content-type'] || '', /text\/html/, `${p} content type`);
       const nav = await page.$$eval('nav.site-nav a', (as) => as.map((a) => [a.getAttribute('href'), a.textContent.trim(), a.getAttribute('aria-current')]));
-      assert.deepEqual(nav.map((n) => n[0]), ['/', '/learn', '/practice', '/calibrate', '/progress', '/about'], `${p} nav`);
+      assert.deepEqual(nav.map((n) => n[0]), ['/', '/learn', '/practice', '/calibrate', '/progress', '/class', '/about'], `${p} nav`);
       assert.deepEqual(nav.filter((n) => n[2] === 'page').map((n) => n[1]), [navName], `${p} current page`);
       await page.waitForTimeout(500);
       await screenshot(page, `page-${shot}`);

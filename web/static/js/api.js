@@ -64,6 +64,17 @@ export const getInfo = () => getJSON('/api');
 export const getProgress = (profile) => getJSON(`/api/progress?profile=${encodeURIComponent(profile)}`);
 export const postAttempt = (attempt) => postJSON('/api/progress/attempt', attempt);
 
+// Classes (docs/api.md): a teacher's key travels in the X-Teacher-Key header, never in a URL.
+const teacher = (key) => ({ headers: { 'X-Teacher-Key': key } });
+export const createClass = (name) => postJSON('/api/classes', { name });
+export const getClass = (code, key) => request(`/api/classes/${encodeURIComponent(code)}`, teacher(key));
+export const removeMember = (code, member, key) => request(
+  `/api/classes/${encodeURIComponent(code)}/members/${encodeURIComponent(member)}`, { method: 'DELETE', ...teacher(key) },
+);
+export const myClasses = (profile) => getJSON(`/api/classes?profile=${encodeURIComponent(profile)}`);
+export const joinClass = (code, profile, name) => postJSON(`/api/classes/${encodeURIComponent(code)}/join`, { profile, name });
+export const leaveClass = (code, profile) => postJSON(`/api/classes/${encodeURIComponent(code)}/leave`, { profile });
+
 // A learner's calibration (docs/api.md): examples per label, landmarks only.
 export const getCalibration = (profile) => getJSON(`/api/calibration?profile=${encodeURIComponent(profile)}`);
 /** Stores `hands` (each 21 [x, y, z] landmarks) as examples of `label`; `replace` redoes the label. */

@@ -1,5 +1,7 @@
-// Progress page: GET /api/progress?profile=ID for this browser's profile (or ?profile=ID to view another).
-import { getProgress } from './api.js';
+// Progress page: GET /api/progress?profile=ID for this browser's profile (or ?profile=ID to view another:
+// a malformed or unknown id is said to be one, never replaced by this browser's own). Letter tiles open
+// practice of that letter. Classes: the learner's classes (join with a code, leave).
+import { getProgress, myClasses, joinClass, leaveClass } from './api.js';
 import { getProfileId, setProfileId, isValidProfileId, AttemptQueue } from './profile.js';
 import { confidenceLevel, pct } from './prediction.js';
 import { copyText } from './sentence.js';
@@ -9,9 +11,12 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'.split('');
 
 const own = getProfileId();
 const asked = new URLSearchParams(location.search).get('profile');
-const profile = asked && isValidProfileId(asked) ? asked : own;
+const badProfile = asked !== null && !isValidProfileId(asked);
+const profile = asked !== null ? asked : own;
 $('profile-id').textContent = profile;
-$('adopt-row').hidden = profile === own;
+$('adopt-row').hidden = profile === own || badProfile;
+// Classes belong to this browser's own profile.
+$('classes-card').hidden = profile !== own;
 
 function when(ts) {
   if (ts === null || ts === undefined || !Number.isFinite(Number(ts))) return '–';
@@ -56,6 +61,9 @@ function render(p) {
   $('letter-grid').replaceChildren(...ALPHABET.map((L) => {
     const l = letters[L];
     const li = document.createElement('li');
+    const a = document.createElement('a');
+    a.href = `/practice?target=${L}`;
+    a.className = 'tile-link';
     const b = document.createElement('b');
     b.textContent = L;
     const s = document.createElement('span');
@@ -68,7 +76,9 @@ function render(p) {
       s.textContent = '–';
       li.title = `${L}: not practised yet`;
     }
-    li.append(b, s);
+    a.setAttribute('aria-label', `${li.title}. Practise ${L}`);
+    a.append(b, s);
+    li.append(a);
     return li;
   }));
 
@@ -102,9 +112,19 @@ function render(p) {
 
 async function load() {
   const err = $('load-error');
+  if (badProfile) {
+    err.hidden = false;
+    err.textContent = `“${asked}” is not a profile id (they are 16 to 64 letters, digits, - and _). Check the link; nothing is shown.`;
+    $('progress-body').replaceChildren();
+    return;
+  }
   try {
     const p = await getProgress(profile);
     err.hidden = true;
+    if (profile !== own && !p.total_attempts) {
+      err.hidden = false;
+      err.textContent = `No practice is recorded under profile ${profile} on this server. Check the id.`;
+    }
     render(p);
     document.body.dataset.loaded = 'true';
   } catch (e) {
@@ -144,5 +164,49 @@ $('adopt').addEventListener('click', () => {
     $('profile-msg').textContent = 'This browser now uses this profile.';
   }
 });
+
+// ---------- classes ----------
+const pretty = (code) => `${code.slice(0, 4)}-${code.slice(4)}`;
+function renderClasses(body) {
+  $('my-classes').replaceChildren(...body.classes.map((c) => {
+    const li = document.createElement('li');
+    li.dataset.code = c.code;
+    li.append(`${c.class_name} (${pretty(c.code)}), as “${c.name}” `);
+    const leave = document.createElement('button');
+    leave.type = 'button';
+    leave.textContent = 'Leave';
+    leave.setAttribute('aria-label', `Leave ${c.class_name}`);
+    leave.addEventListener('click', async () => {
+      try {
+        renderClasses(await leaveClass(c.code, own));
+        $('classes-msg').textContent = `You left ${c.class_name}.`;
+      } catch (e) {
+        $('classes-msg').textContent = `Could not leave: ${e.message}`;
+      }
+    });
+    li.append(leave);
+    return li;
+  }));
+  if (!body.classes.length) $('classes-msg').textContent = 'You are not in a class.';
+}
+$('join-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const code = $('join-code-input').value.trim();
+  const name = $('join-name').value.trim();
+  try {
+    const body = await joinClass(code, own, name);
+    renderClasses(body);
+    const joined = body.classes.find((c) => c.code === code.replace(/[-\s]/g, '').toUpperCase());
+    $('classes-msg').textContent = joined ? `You joined ${joined.class_name}.` : 'Joined.';
+    $('join-code-input').value = '';
+  } catch (err) {
+    $('classes-msg').textContent = err.status === 404
+      ? `No class has the code ${code}: check it with your teacher.`
+      : `Could not join: ${err.message}`;
+  }
+});
+if (profile === own) {
+  myClasses(own).then(renderClasses).catch((e) => { $('classes-msg').textContent = `Could not load your classes: ${e.message}`; });
+}
 
 load();
