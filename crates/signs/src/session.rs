@@ -1,6 +1,7 @@
-//! One interpreter session: the classifier, the motion tracker and the sentence builder fed
-//! from a single stream of frames (one WebSocket connection, one video).
+//! One interpreter session: the classifier, the motion trackers (J and Z, double letters) and
+//! the sentence builder fed from a single stream of frames (one WebSocket connection, one video).
 
+use crate::bounce::BounceTracker;
 use crate::classifier::{Classifier, Prediction};
 use crate::features::Hand;
 use crate::motion::MotionTracker;
@@ -32,9 +33,10 @@ fn base_of(motion_letter: &str) -> &'static str {
 pub struct Session {
     classifier: Arc<Classifier>,
     motion: MotionTracker,
+    bounce: BounceTracker,
     builder: SentenceBuilder,
-    /// Last letter committed by the builder and when.
-    last_commit: Option<(String, u64)>,
+    /// Signs committed by the builder and when, oldest first, over the motion window.
+    commits: Vec<(String, u64)>,
 }
 
 impl Session {
@@ -43,29 +45,40 @@ impl Session {
         Session {
             classifier,
             motion: MotionTracker::default(),
+            bounce: BounceTracker::default(),
             builder: SentenceBuilder::new(config),
-            last_commit: None,
+            commits: Vec::new(),
         }
     }
 
     /// Feed one frame at `t_ms` with the hand seen (the first hand, if several), or `None`.
     pub fn observe(&mut self, t_ms: u64, hand: Option<&Hand>) -> FrameResult {
         let prediction = hand.map(|h| self.classifier.classify(h));
+        if let Some(moved) = self.bounce.observe(t_ms, hand) {
+            self.builder.moved(moved.left_ms);
+        }
         let mut committed = self.builder.observe(t_ms, prediction.as_ref());
+        let window = crate::motion::MotionConfig::default().window_ms;
+        self.commits
+            .retain(|(_, at)| t_ms.saturating_sub(*at) <= window);
         if let Some(c) = &committed {
-            self.last_commit = Some((c.clone(), t_ms));
+            self.commits.push((c.clone(), t_ms));
         }
         if let Some(letter) = self.motion.observe(t_ms, hand) {
-            // The static classifier may have typed the base handshape (I for J, D for Z)
-            // while the motion was under way: the motion letter replaces it.
-            let window = crate::motion::MotionConfig::default().window_ms;
-            if let Some((c, at)) = &self.last_commit {
-                if c == base_of(letter) && t_ms.saturating_sub(*at) <= window {
-                    self.builder.backspace();
-                }
+            // The static classifier may have typed the base handshape (I for J, D for Z), once
+            // or (re-armed by the moving hand) more, while the motion was under way: the motion
+            // letter replaces them.
+            let base = base_of(letter);
+            while self.commits.last().is_some_and(|(c, _)| c == base)
+                && self.builder.last_letter().is_some_and(|l| base.starts_with(l))
+            {
+                self.commits.pop();
+                self.builder.backspace();
             }
-            self.builder.push_motion_letter(letter, base_of(letter));
-            self.last_commit = Some((letter.to_string(), t_ms));
+            self.builder.push_motion_letter(letter, base);
+            // The tracing moved the hand: that is no double letter.
+            self.bounce.reset();
+            self.commits.push((letter.to_string(), t_ms));
             committed = Some(letter.to_string());
         }
         FrameResult {
@@ -89,7 +102,8 @@ impl Session {
     pub fn clear(&mut self) {
         self.builder.clear();
         self.motion = MotionTracker::default();
-        self.last_commit = None;
+        self.bounce.reset();
+        self.commits.clear();
     }
 
     /// Continue a sentence typed earlier (in another process): its words and current word.
