@@ -103,7 +103,11 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
 /// One frame's reading as `--frames` prints it.
 fn frame_line(t_ms: u64, outcome: &signbridge_interpreter::Outcome) -> String {
     let reading = &outcome.reading;
-    let mut line = format!("{:>7.2}s hands {}", t_ms as f64 / 1000.0, reading.hands.len());
+    let mut line = format!(
+        "{:>7.2}s hands {}",
+        t_ms as f64 / 1000.0,
+        reading.hands.len()
+    );
     if let Some(p) = &reading.prediction {
         let top: Vec<String> = p.top.iter().map(|(l, c)| format!("{l} {c:.2}")).collect();
         line += &format!(" {:<8} {:.2} [{}]", p.label, p.confidence, top.join(", "));

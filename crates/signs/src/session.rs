@@ -70,7 +70,10 @@ impl Session {
             // letter replaces them.
             let base = base_of(letter);
             while self.commits.last().is_some_and(|(c, _)| c == base)
-                && self.builder.last_letter().is_some_and(|l| base.starts_with(l))
+                && self
+                    .builder
+                    .last_letter()
+                    .is_some_and(|l| base.starts_with(l))
             {
                 self.commits.pop();
                 self.builder.backspace();
@@ -121,6 +124,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sentence::SentenceBuilder;
 
     #[test]
     fn no_hand_frames_give_no_prediction() {
@@ -188,5 +192,120 @@ mod tests {
         }
         assert!(committed.contains(&"J".to_string()), "{committed:?}");
         assert_eq!(s.state().current_word, "J");
+    }
+
+    /// The model's `letter` handshape, about 100 px, its landmarks' centre at (x, y).
+    fn shape_at(clf: &Classifier, letter: &str, x: f32, y: f32) -> Hand {
+        let Some(shape) = clf.handshape(letter) else {
+            panic!("model has a {letter} handshape");
+        };
+        let (cx, cy) = shape
+            .iter()
+            .fold((0.0, 0.0), |(a, b), p| (a + p[0] / 21.0, b + p[1] / 21.0));
+        shape.map(|p| {
+            [
+                (p[0] - cx) * 100.0 + x,
+                (p[1] - cy) * 100.0 + y,
+                p[2] * 100.0,
+            ]
+        })
+    }
+
+    /// Hold `letter` at (300, 300) for a second, move its centre through `path` (hand sizes,
+    /// one point per 40 ms frame), hold it a second where the path ends; returns the text.
+    fn held_moved_held(letter: &str, path: &[(f32, f32)]) -> String {
+        let clf = Arc::new(Classifier::default_model());
+        let size = crate::features::hand_size(&shape_at(&clf, letter, 0.0, 0.0));
+        let mut s = Session::new(clf.clone(), SentenceConfig::default());
+        let mut frames: Vec<(f32, f32)> = vec![(0.0, 0.0); 25];
+        frames.extend_from_slice(path);
+        frames.extend(std::iter::repeat_n(*path.last().unwrap_or(&(0.0, 0.0)), 25));
+        for (i, (dx, dy)) in frames.iter().enumerate() {
+            let hand = shape_at(&clf, letter, 300.0 + dx * size, 300.0 + dy * size);
+            s.observe(i as u64 * 40, Some(&hand));
+        }
+        s.state().full_sentence
+    }
+
+    #[test]
+    fn a_held_letter_bounced_up_and_back_is_typed_twice() {
+        // KINDNESS's S in the real clip: 0.2 hand sizes up and back in 0.4 s.
+        let bounce = [
+            (0.0, -0.07),
+            (0.0, -0.15),
+            (0.0, -0.2),
+            (0.0, -0.12),
+            (0.0, -0.04),
+        ];
+        assert_eq!(held_moved_held("S", &bounce), "SS");
+        assert_eq!(held_moved_held("S", &[(0.0, 0.0)]), "S", "held still: once");
+    }
+
+    #[test]
+    fn a_held_letter_moved_elsewhere_is_typed_once() {
+        let slide = [(0.08, 0.0), (0.16, 0.0), (0.24, 0.0), (0.3, 0.0)];
+        assert_eq!(held_moved_held("L", &slide), "L");
+        let down = [(0.0, 0.08), (0.0, 0.16), (0.0, 0.24), (0.0, 0.3)];
+        assert_eq!(held_moved_held("L", &down), "L");
+    }
+
+    #[test]
+    fn a_letter_shown_at_another_place_without_moving_there_is_not_doubled() {
+        // a cut between two photos of the same letter
+        assert_eq!(held_moved_held("B", &[(0.3, 0.0)]), "B");
+    }
+
+    /// Plays `hands` (one per `step_ms`) through a session and through a bare sentence builder
+    /// fed the same letters: what the session's bounce and motion trackers added.
+    fn session_and_builder(hands: &[Option<Hand>], step_ms: u64) -> (String, String) {
+        let clf = Arc::new(Classifier::default_model());
+        let mut session = Session::new(clf.clone(), SentenceConfig::default());
+        let mut builder = SentenceBuilder::new(SentenceConfig::default());
+        for (i, hand) in hands.iter().enumerate() {
+            let t = i as u64 * step_ms;
+            let r = session.observe(t, hand.as_ref());
+            builder.observe(t, r.prediction.as_ref());
+        }
+        (session.state().full_sentence, builder.state().full_sentence)
+    }
+
+    /// Regression for issue 17's doubles: a still letter must not gain a double from the
+    /// hand's small movements, on the real recordings of static letters (borisgraudt, one
+    /// signer, A-Y held in front of a webcam)...
+    #[test]
+    fn recordings_of_static_letters_gain_no_double() {
+        let data = crate::dataset::default_data_dir();
+        let recordings = crate::dataset::tables::load_borisgraudt_recordings(&data).expect("table");
+        let mut doubled = Vec::new();
+        for fps in [15u64, 30] {
+            for (letter, frames) in recordings.iter().filter(|(l, _)| *l != "J" && *l != "Z") {
+                let hands: Vec<Option<Hand>> = frames.iter().copied().map(Some).collect();
+                let (session, builder) = session_and_builder(&hands, 1000 / fps);
+                if session != builder {
+                    doubled.push(format!(
+                        "{letter} at {fps} fps: {session} (without: {builder})"
+                    ));
+                }
+            }
+        }
+        assert!(doubled.is_empty(), "{doubled:#?}");
+    }
+
+    /// ...nor on the letter photos of `images/letters` shown one after another (MediaPipe's
+    /// landmarks from `reference/letters.jsonl`), each photo for a second at 30 fps.
+    #[test]
+    fn letter_photos_shown_in_turn_gain_no_double() {
+        let path = crate::dataset::default_data_dir().join("reference/letters.jsonl");
+        let photos = crate::dataset::jsonl::load_jsonl(&path, "letters").expect("reference");
+        for letter in crate::labels::LETTERS {
+            let hands: Vec<Option<Hand>> = photos
+                .samples
+                .iter()
+                .filter(|p| p.label == letter)
+                .flat_map(|p| std::iter::repeat_n(Some(p.hand), 30))
+                .collect();
+            let (session, builder) = session_and_builder(&hands, 33);
+            assert_eq!(session, builder, "photos of {letter}");
+        }
     }
 }
