@@ -1,5 +1,5 @@
 //! The binary as a user runs it: exit codes and error lines for bad input, and `transcribe` on
-//! the HELLO WORLD clip.
+//! the HELLO WORLD and KINDNESS clips.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -73,6 +73,20 @@ fn transcribe_reads_hello_world_from_the_clip() {
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().last(), Some("HELLO WORLD"));
+}
+
+/// Issue 17: the real fingerspelling clip spells KINDNESS, its second S a bounce of the first.
+#[test]
+fn transcribe_reads_the_double_s_of_kindness_from_its_bounce() {
+    let clip = data_dir().join("video/asl_hand_620x1080_325f.mjpeg");
+    let out = signbridge(&["transcribe", "--fps", "25", clip.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().last(), Some("KINDNESS"));
 }
 
 #[test]

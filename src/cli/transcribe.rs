@@ -21,6 +21,10 @@ pub struct TranscribeArgs {
     /// Print each committed sign as it happens (to stderr).
     #[arg(long)]
     pub verbose: bool,
+    /// Print every frame's reading to stderr: time, letter, confidence, the top three, and the
+    /// signing hand's centre and size in pixels (how a lost or doubled letter is traced).
+    #[arg(long)]
+    pub frames: bool,
     #[command(flatten)]
     pub pipeline: PipelineArgs,
     /// An MJPEG file (concatenated JPEG frames) or a folder of frames read in name order.
@@ -76,6 +80,9 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
+        if args.frames {
+            eprintln!("{}", frame_line(t_ms, &outcome));
+        }
         if args.verbose {
             if let Some(committed) = outcome.committed {
                 eprintln!(
@@ -91,4 +98,31 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
     }
     println!("{}", interpreter.sentence().full_sentence);
     Ok(ExitCode::SUCCESS)
+}
+
+/// One frame's reading as `--frames` prints it.
+fn frame_line(t_ms: u64, outcome: &signbridge_interpreter::Outcome) -> String {
+    let reading = &outcome.reading;
+    let mut line = format!(
+        "{:>7.2}s hands {}",
+        t_ms as f64 / 1000.0,
+        reading.hands.len()
+    );
+    if let Some(p) = &reading.prediction {
+        let top: Vec<String> = p.top.iter().map(|(l, c)| format!("{l} {c:.2}")).collect();
+        line += &format!(" {:<8} {:.2} [{}]", p.label, p.confidence, top.join(", "));
+    }
+    if let Some(hand) = signbridge_interpreter::signing_hand(&reading.hands) {
+        let n = hand.landmarks.len() as f32;
+        let (x, y) = hand
+            .landmarks
+            .iter()
+            .fold((0.0, 0.0), |(x, y), p| (x + p[0] / n, y + p[1] / n));
+        let size = signbridge_signs::features::hand_size(&hand.landmarks);
+        line += &format!(" at ({x:.0}, {y:.0}) size {size:.0}");
+    }
+    if let Some(c) = &outcome.committed {
+        line += &format!(" -> {c}");
+    }
+    line
 }

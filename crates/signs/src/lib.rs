@@ -11,10 +11,12 @@
 //! - [`mod@train`]: training, calibration, `train_default` for `signbridge train`;
 //! - [`mod@evaluate`]: accuracy reports;
 //! - [`motion`]: J and Z from fingertip trajectories;
+//! - [`bounce`]: double letters, from a still hand's quick bounce or slide;
 //! - [`sentence`]: the timestamp-driven sentence builder;
 //! - [`session`]: classifier + motion + sentence builder for one stream of frames;
 //! - [`text_to_sign`]: handshapes and tips for spelling a text.
 
+pub mod bounce;
 pub mod calibration;
 pub mod classifier;
 pub mod dataset;
@@ -31,6 +33,7 @@ pub mod synthetic;
 pub mod text_to_sign;
 pub mod train;
 
+pub use bounce::{BounceConfig, BounceTracker};
 pub use calibration::{Blend, Calibrated, Profile};
 pub use classifier::{Classifier, Handshape, LetterReader, Prediction};
 pub use dataset::Sample;

@@ -14,7 +14,8 @@
 //! - the same sign is committed again only after it is *re-armed*: any no-hand frame (of any
 //!   duration, e.g. the 0.2 s between the two Ls of HELLO), or another label (`nothing` included)
 //!   seen confidently over at least `rearm_ms` while X was absent (a real change of handshape,
-//!   not a glitch);
+//!   not a glitch), or a quick bounce or slide of the still hand ([`crate::bounce`]: how a
+//!   double letter is signed), after which X must be held again, counted from when the hand left;
 //! - no hand or `nothing` for `idle_ms` ends the current word.
 
 use crate::classifier::Prediction;
@@ -69,6 +70,8 @@ pub struct SentenceBuilder {
     /// The label committed last and not re-armed since, and when it was last seen.
     committed: Option<String>,
     committed_seen_ms: u64,
+    /// When `committed` was committed.
+    committed_at: u64,
     idle_since: Option<u64>,
     last_ms: u64,
     last_prediction: Option<String>,
@@ -142,6 +145,7 @@ impl SentenceBuilder {
         }
         self.committed = Some(p.label.clone());
         self.committed_seen_ms = t;
+        self.committed_at = t;
         self.apply(&p.label)
     }
 
@@ -207,6 +211,17 @@ impl SentenceBuilder {
         }
     }
 
+    /// The hand bounced or slid without leaving the frame (a double letter, [`crate::bounce`]),
+    /// starting still at `left_ms`: if a sign had been committed by then (the hand held it when
+    /// it moved), it is re-armed, and any sign is committed only after a new hold counted from
+    /// `left_ms`. A move that began before the commit was the hand arriving at the sign.
+    pub fn moved(&mut self, left_ms: u64) {
+        if self.committed.is_some() && self.committed_at <= left_ms {
+            self.committed = None;
+            self.present_since = Some(left_ms.min(self.last_ms));
+        }
+    }
+
     /// Append a letter directly (motion letters J and Z).
     pub fn push_letter(&mut self, letter: &str) {
         self.current.push_str(letter);
@@ -219,6 +234,7 @@ impl SentenceBuilder {
     pub fn push_motion_letter(&mut self, letter: &str, base: &str) {
         self.current.push_str(letter);
         self.committed = Some(base.to_string());
+        self.committed_at = self.last_ms;
     }
 
     /// The last letter of the current word, if any.

@@ -2,7 +2,51 @@
 // landmarks must be drawn on the overlay, and space / backspace / clear must change the sentence.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { sharedServer, chromiumTab, screenshot, paintedPixels, until, sleep } from '../lib/harness.mjs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { sharedServer, chromiumTab, screenshot, paintedPixels, until, sleep, SERVER_BIN, HELLO_VIDEO, REPO_ROOT } from '../lib/harness.mjs';
+
+/** What `signbridge transcribe` prints for the HELLO WORLD clip (its last line). */
+async function transcribeOffline() {
+  const { stdout } = await promisify(execFile)(SERVER_BIN, ['transcribe', HELLO_VIDEO], { cwd: REPO_ROOT, timeout: 120000 });
+  return stdout.trim().split('\n').pop().trim();
+}
+
+/**
+ * Records, in the page, every change of the shown letter (`''` = no hand) and of the sentence, with
+ * the page's time; returns the clip's loops: the sentence each loop added, a loop ending where the
+ * hand is gone for longer than any pause inside the clip (2.5 s at the loop point, 1.5 s between words).
+ */
+async function recordLoops(page, loops, { timeoutMs }) {
+  await page.evaluate(() => {
+    window.__trace = [];
+    let last = null;
+    setInterval(() => {
+      const label = document.getElementById('letter').dataset.label || '';
+      const text = document.getElementById('sentence').dataset.text || '';
+      const key = `${label}|${text}`;
+      if (key !== last) { last = key; window.__trace.push({ t: performance.now(), label, text }); }
+    }, 25);
+  });
+  const split = (trace) => {
+    // the sentence at the end of each no-hand run of 2 s or more (the loop point)
+    const ends = [];
+    let gapFrom = null;
+    for (const e of trace) {
+      if (e.label === '') { gapFrom ??= e.t; continue; }
+      if (gapFrom !== null && e.t - gapFrom >= 2000) ends.push(e.text);
+      gapFrom = null;
+    }
+    return ends;
+  };
+  const ends = await until(async () => {
+    const e = split(await page.evaluate(() => window.__trace));
+    return e.length >= loops + 1 ? e : null;
+  }, { timeoutMs, intervalMs: 500, what: `${loops + 1} loop points of the clip` });
+  const out = [];
+  for (let i = 1; i < ends.length; i++) out.push(ends[i].slice(ends[i - 1].length).trim());
+  return out;
+}
 
 describe('interpreter', () => {
   let server, tab;
@@ -88,6 +132,23 @@ describe('interpreter', () => {
     await until(async () => (await sentenceState(page)).text === '', { timeoutMs: 5000, what: 'empty sentence after clear' });
     await screenshot(page, 'interpreter-cleared');
 
+    assert.deepEqual(tab.errors, [], 'no uncaught page errors');
+  });
+
+  test('interpreter: the page reads the HELLO WORLD clip as `signbridge transcribe` does', { timeout: 240000 }, async () => {
+    const offline = await transcribeOffline();
+    assert.equal(offline, 'HELLO WORLD', 'transcribe on the clip');
+    const { page } = tab;
+    // the page as a user gets it: default frame interval, server mode
+    await page.goto(`${server.baseUrl}/`);
+    await page.waitForSelector('#conn-status[data-state="open"]', { timeout: 15000 });
+    await page.click('#btn-clear');
+    await page.click('#start');
+    await page.waitForSelector('#cam-status[data-state="on"]', { timeout: 15000 });
+    // two whole loops of the 19.2 s clip, each between two loop points
+    const loops = await recordLoops(page, 2, { timeoutMs: 100000 });
+    await page.click('#stop');
+    assert.deepEqual(loops, [offline, offline], `each loop of the clip read live as offline (${JSON.stringify(loops)})`);
     assert.deepEqual(tab.errors, [], 'no uncaught page errors');
   });
 });
