@@ -36,7 +36,7 @@ try {
       await page.waitForTimeout(1500);
       await page.evaluate(() => window.scrollTo(0, 0));
     } else {
-      await page.evaluate(() => document.querySelector('.grid-2').scrollIntoView());
+      await page.evaluate(() => window.scrollTo(0, document.querySelector('.status-bar').getBoundingClientRect().top + window.scrollY - 70));
     }
     await page.screenshot({ path: path.join(OUT, `practise-${size}.png`) });
     if (size === 'phone') await page.click('#stop');
