@@ -6,11 +6,12 @@
 // The target is drawn beside the letter (hand-drawing.js), and the signer's hand is compared with it
 // finger by finger (hand-compare.js): "How close" and the tip come from that comparison. Without a
 // camera a photo is read and judged like a live attempt.
-import { getInfo, predictImage, textToSign } from './api.js';
+import { getInfo, predictImage, predictLandmarks, textToSign } from './api.js';
 import { compareHands } from './hand-compare.js';
 import { HandView, bindMirrorSwitch } from './hand-drawing.js';
 import { setupLive } from './live.js';
 import { setupLiveAids } from './live-aids.js';
+import { DeviceLandmarker, landmarksMessage } from './on-device.js';
 import { drawImageWithHands } from './overlay.js';
 import { getProfileId, AttemptQueue } from './profile.js';
 import { confidenceLevel, labelWords, pct } from './prediction.js';
@@ -304,9 +305,24 @@ live.socket.addEventListener('message', (e) => {
 });
 
 // ---------- a photo instead of the camera ----------
-// The photo is read by the server (POST /predict-image) and judged like a live frame; a photo of the
-// target counts as a correct attempt (a photo cannot be held, so no hold is needed), scored with
-// the classifier's confidence. J and Z are motions: a photo cannot show them.
+// The photo is read by the server (POST /predict-image; in on-device mode the hand is found here and
+// only its landmarks go, POST /predict-landmarks) and judged like a live frame; a photo of the target
+// counts as a correct attempt (a photo cannot be held, so no hold is needed), scored with the
+// classifier's confidence. J and Z are motions: a photo cannot show them.
+let imageLandmarker = null;
+async function readPhoto(file, img) {
+  if (live.mode() !== 'device') return predictImage(file);
+  imageLandmarker = imageLandmarker || DeviceLandmarker.load('IMAGE');
+  let device;
+  try {
+    device = await imageLandmarker;
+  } catch (err) {
+    imageLandmarker = null;
+    throw new Error(`on-device mode is unavailable here (${err.message}); turn it off to send the photo to the server`);
+  }
+  const { type, ...frame } = landmarksMessage(device.image(img), img.naturalWidth, img.naturalHeight, 0);
+  return predictLandmarks(frame);
+}
 let photoSeq = 0;
 let photoUrl = null;
 $('photo').addEventListener('change', async () => {
@@ -335,9 +351,9 @@ $('photo').addEventListener('change', async () => {
   }
   let pred;
   try {
-    pred = await predictImage(file);
+    pred = await readPhoto(file, img);
   } catch (err) {
-    if (mine === photoSeq) setMatch('no', `The server could not read this photo: ${err.message}`);
+    if (mine === photoSeq) setMatch('no', `Could not read this photo: ${err.message}`);
     return;
   }
   if (mine !== photoSeq || currentLetter() !== target) return;
