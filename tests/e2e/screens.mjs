@@ -21,7 +21,9 @@ try {
     await page.setViewportSize(viewport);
     await page.goto(`${server.baseUrl}/learn`);
     await page.waitForFunction(() => document.querySelectorAll('#alphabet canvas[data-drawn="true"]').length === 26, null, { timeout: 30000 });
-    await page.evaluate(() => document.getElementById('alphabet-heading').scrollIntoView());
+    // the A to Z heading (with the left-hand switch) just under the sticky header
+    await page.evaluate(() => window.scrollTo(0, document.getElementById('alphabet-heading').getBoundingClientRect().top + window.scrollY
+      - document.querySelector('.site-header').getBoundingClientRect().height - 8));
     await page.waitForTimeout(600); // J and Z part-way through their motion
     await page.screenshot({ path: path.join(OUT, `learn-${size}.png`) });
 
@@ -36,7 +38,8 @@ try {
       await page.waitForTimeout(1500);
       await page.evaluate(() => window.scrollTo(0, 0));
     } else {
-      await page.evaluate(() => window.scrollTo(0, document.querySelector('.status-bar').getBoundingClientRect().top + window.scrollY - 70));
+      await page.evaluate(() => window.scrollTo(0, document.querySelector('.status-bar').getBoundingClientRect().top + window.scrollY
+        - document.querySelector('.site-header').getBoundingClientRect().height - 8));
     }
     await page.screenshot({ path: path.join(OUT, `practise-${size}.png`) });
     if (size === 'phone') await page.click('#stop');

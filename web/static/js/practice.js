@@ -291,6 +291,10 @@ live.socket.addEventListener('message', (e) => {
     advance(true);
     return;
   }
+  // a different letter held long enough to count: a miss, so show the right form beside it
+  if (msg.committed && msg.committed !== target && /^[A-Z]$/.test(msg.committed) && msg.committed !== MOTION_BASE[target]) {
+    showAnswer(target, `You held ${msg.committed}.`);
+  }
   if (matched) {
     const now = performance.now();
     if (state.matchStart === null) state.matchStart = now;
