@@ -54,6 +54,20 @@ describe('coach', () => {
     assert.deepEqual(tab.errors, [], 'no uncaught page errors');
   });
 
+  test('coach: a different letter held from the camera is a miss that shows the right form', { timeout: 120000 }, async () => {
+    const { page } = tab;
+    // the fake camera spells HELLO WORLD; B is never among them
+    await page.goto(`${server.baseUrl}/practice?letter=B&interval=100`);
+    await page.click('#start');
+    await page.waitForSelector('#cam-status[data-state="on"]', { timeout: 15000 });
+    await page.waitForSelector('#answer[data-letter="B"]:not([hidden])', { timeout: 60000 });
+    assert.match(await page.textContent('#answer-caption'), /^You held [A-Z]\. This is B\.$/);
+    assert.ok(await drawn(page, '#answer-hand') > 1000);
+    assert.ok(await paintedPixels(page, '#target-hand') > 2000, 'the target drawing stays beside it');
+    await page.click('#stop');
+    assert.deepEqual(tab.errors, [], 'no uncaught page errors');
+  });
+
   test('coach: a V photo for target U is a near miss with a finger-level tip; a B photo for B counts', { timeout: 120000 }, async () => {
     const { page } = tab;
     await page.goto(`${server.baseUrl}/practice?letter=U`);
