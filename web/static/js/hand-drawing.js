@@ -3,7 +3,7 @@
 // own small projection on a plain 2-D canvas: the landmarks are turned by yaw and pitch (drag to turn),
 // mirrored for a left-handed signer, and projected orthographically. J and Z are animated along their
 // path (J from I, Z from D's index) unless the reader prefers reduced motion: then the path is drawn
-// still, with an arrow.
+// still, with an arrow, and the hand where it starts and (faint) where it ends.
 //
 // Landmarks follow MediaPipe's 21-point order (0 wrist, 1-4 thumb, 5-8 index, 9-12 middle, 13-16 ring,
 // 17-20 little finger), x and y in any one scale (y down), z in the same scale (negative = nearer).
@@ -83,14 +83,23 @@ function shade(t, finger) {
  * Draw `landmarks` as a solid hand filling a `width` x `height` box of `ctx`. Options: yaw, pitch,
  * mirror, padding (fraction of the box), offset ([dx, dy] in the landmarks' own scale, for motion),
  * trail ({tip, offsets}: the path landmark `tip` takes as the hand moves by each offset), arrow (draw
- * the trail's direction), fitRadius (the hand's radius to fit, when it moves). Returns the projected 2-D points (for tests and hit checks).
+ * the trail's direction), fitBox ({minX, maxX, minY, maxY}: the box to fit, for a moving hand). Returns the projected 2-D points (for tests and hit checks).
  */
 export function drawSolidHand(ctx, landmarks, width, height, opts = {}) {
-  const { yaw = 0, pitch = 0, mirror = false, padding = 0.1, offset = [0, 0], trail = null, arrow = false, fitRadius } = opts;
+  const { yaw = 0, pitch = 0, mirror = false, padding = 0.1, offset = [0, 0], trail = null, arrow = false, fitBox } = opts;
   const turned = turnHand(landmarks, { yaw, pitch, mirror });
-  const r = fitRadius ?? radius(turned);
-  const s = (Math.min(width, height) * (1 - 2 * padding)) / (2 * r);
-  const ox = width / 2, oy = height / 2;
+  let s, ox, oy;
+  if (fitBox) {
+    // a moving hand: fit the box the hand sweeps (in the turned hand's units)
+    s = (Math.min(width, height) * (1 - 2 * padding)) / Math.max(fitBox.maxX - fitBox.minX, fitBox.maxY - fitBox.minY, 1e-9);
+    ox = width / 2 - s * (fitBox.minX + fitBox.maxX) / 2;
+    oy = height / 2 - s * (fitBox.minY + fitBox.maxY) / 2;
+  } else {
+    // a still hand: fit its radius, so turning it keeps its size
+    s = (Math.min(width, height) * (1 - 2 * padding)) / (2 * radius(turned));
+    ox = width / 2;
+    oy = height / 2;
+  }
   const mx = mirror ? -1 : 1;
   const project = (p) => [ox + p[0] * s, oy + p[1] * s, p[2] * s];
   const pts = turned.map((p) => project([p[0] + offset[0] * mx, p[1] + offset[1], p[2]]));
@@ -99,11 +108,6 @@ export function drawSolidHand(ctx, landmarks, width, height, opts = {}) {
   const zs = pts.map((p) => p[2]);
   const zMin = Math.min(...zs), zMax = Math.max(...zs);
   const near = (z) => (zMax > zMin ? (zMax - z) / (zMax - zMin) : 0.5);
-
-  if (trail && trail.offsets.length > 1) {
-    const tip = turned[trail.tip];
-    drawTrail(ctx, trail.offsets.map(([dx, dy]) => project([tip[0] + dx * mx, tip[1] + dy, tip[2]])), arrow, thick);
-  }
 
   // primitives, far (large z) to near
   const prims = [];
@@ -123,6 +127,11 @@ export function drawSolidHand(ctx, landmarks, width, height, opts = {}) {
     else drawBone(ctx, pts[p.a], pts[p.b], p.w, near((pts[p.a][2] + pts[p.b][2]) / 2), p.f);
   }
   ctx.restore();
+  // the motion's path over the hand (it starts at a fingertip and crosses the hand as it moves)
+  if (trail && trail.offsets.length > 1) {
+    const tip = turned[trail.tip];
+    drawTrail(ctx, trail.offsets.map(([dx, dy]) => project([tip[0] + dx * mx, tip[1] + dy, tip[2]])), arrow, thick);
+  }
   return pts;
 }
 
@@ -171,11 +180,16 @@ function drawTrail(ctx, pts, arrow, thick) {
   ctx.save();
   ctx.lineCap = 'round';
   ctx.lineJoin = 'round';
-  ctx.setLineDash([thick * 0.5, thick * 0.45]);
-  ctx.strokeStyle = 'rgba(63, 81, 216, 0.85)';
-  ctx.lineWidth = Math.max(2, thick * 0.22);
+  const line = Math.max(2, thick * 0.22);
   ctx.beginPath();
   pts.forEach((p, k) => (k ? ctx.lineTo(p[0], p[1]) : ctx.moveTo(p[0], p[1])));
+  // a pale halo keeps the path readable where it crosses the hand
+  ctx.strokeStyle = 'rgba(255, 255, 255, 0.75)';
+  ctx.lineWidth = line + 3;
+  ctx.stroke();
+  ctx.setLineDash([thick * 0.5, thick * 0.45]);
+  ctx.strokeStyle = 'rgba(47, 63, 200, 0.95)';
+  ctx.lineWidth = line;
   ctx.stroke();
   ctx.setLineDash([]);
   if (arrow) {
@@ -209,16 +223,16 @@ export function motionPath(letter, landmarks) {
     const sideways = Math.sign(landmarks[5][0] - landmarks[17][0]) || -1;
     for (let k = 0; k <= 24; k++) {
       const t = k / 24;
-      if (t < 0.5) steps.push([0, size * 0.9 * (t / 0.5)]);
+      if (t < 0.5) steps.push([0, size * 1.3 * (t / 0.5)]);
       else {
         const a = ((t - 0.5) / 0.5) * Math.PI * 0.9;
-        steps.push([sideways * size * 0.35 * (1 - Math.cos(a)), size * 0.9 + size * 0.35 * Math.sin(a)]);
+        steps.push([sideways * size * 0.5 * (1 - Math.cos(a)), size * 1.3 + size * 0.5 * Math.sin(a)]);
       }
     }
     return { offsets: steps, tip: 20 };
   }
   if (letter === 'Z') {
-    const w = size * 0.9, h = size * 0.8;
+    const w = size * 1.3, h = size * 1.1;
     const corners = [[0, 0], [w, 0], [0, h], [w, h]];
     for (let c = 0; c < 3; c++) {
       for (let k = 0; k < 8; k++) {
@@ -272,22 +286,22 @@ export class HandView {
     if (!motion) {
       drawSolidHand(ctx, this.landmarks, width, height, view);
     } else {
-      // room for the path: fit the hand and its whole motion
-      const fitRadius = motionRadius(this.landmarks, motion, view);
-      // the motion is centred on the box, so the whole path fits
       const n = motion.offsets.length;
-      const shift = motion.offsets.reduce((a, [dx, dy]) => [a[0] + dx / n, a[1] + dy / n], [0, 0]);
-      const centred = motion.offsets.map(([dx, dy]) => [dx - shift[0], dy - shift[1]]);
+      const centred = motion.offsets;
+      const fitBox = sweptBox(this.landmarks, centred, view);
       const trail = (k) => ({ tip: motion.tip, offsets: centred.slice(0, k + 1) });
       if (reduceMotion()) {
-        // still: the hand where the motion starts, the whole path with an arrow
-        drawSolidHand(ctx, this.landmarks, width, height, { ...view, fitRadius, offset: centred[0], trail: trail(n - 1), arrow: true });
+        // still: a faint hand where the motion ends, the hand where it starts, the whole path with an arrow
+        ctx.globalAlpha = 0.3;
+        drawSolidHand(ctx, this.landmarks, width, height, { ...view, fitBox, offset: centred[n - 1] });
+        ctx.globalAlpha = 1;
+        drawSolidHand(ctx, this.landmarks, width, height, { ...view, fitBox, offset: centred[0], trail: trail(n - 1), arrow: true });
         this.canvas.dataset.animated = 'false';
       } else {
         const period = 2400;
         const t = ((performance.now() - this.started) % period) / period;
         const k = Math.min(centred.length - 1, Math.floor(Math.min(1, t / 0.8) * (centred.length - 1)));
-        drawSolidHand(ctx, this.landmarks, width, height, { ...view, fitRadius, offset: centred[k], trail: trail(k), arrow: k > 1 });
+        drawSolidHand(ctx, this.landmarks, width, height, { ...view, fitBox, offset: centred[k], trail: trail(k), arrow: k > 1 });
         this.canvas.dataset.animated = 'true';
         this.frame = requestAnimationFrame(() => this.draw());
       }
@@ -333,12 +347,14 @@ export class HandView {
 
 const clamp = (x, lo, hi) => Math.min(hi, Math.max(lo, x));
 
-/** The radius that fits the hand anywhere along its motion. */
-function motionRadius(landmarks, motion, view) {
+/** The box the turned hand sweeps as it moves by each offset (x mirrored with the hand). */
+function sweptBox(landmarks, offsets, view) {
   const turned = turnHand(landmarks, view);
-  let r = radius(turned);
-  const xs = motion.offsets.map((o) => o[0]), ys = motion.offsets.map((o) => o[1]);
-  const span = Math.hypot(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys));
-  r += span / 2;
-  return r;
+  const mx = view.mirror ? -1 : 1;
+  const xs = turned.map((p) => p[0]), ys = turned.map((p) => p[1]);
+  const dxs = offsets.map((o) => o[0] * mx), dys = offsets.map((o) => o[1]);
+  return {
+    minX: Math.min(...xs) + Math.min(...dxs), maxX: Math.max(...xs) + Math.max(...dxs),
+    minY: Math.min(...ys) + Math.min(...dys), maxY: Math.max(...ys) + Math.max(...dys),
+  };
 }
