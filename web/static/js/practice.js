@@ -304,7 +304,7 @@ live.socket.addEventListener('message', (e) => {
   }
   state.matchStart = null;
   $('hold').style.width = '0%';
-  if (label === null || label === undefined) setMatch('idle', msg.landmarks_detected ? 'Hand found, letter unclear.' : 'No hand in view.');
+  if (label === null || label === undefined) setMatch('idle', msg.landmarks_detected ? 'Hand found, letter unclear.' : 'No hand in view.', verdict.tip);
   else setMatch(...missVerdict(verdict, target));
 });
 
