@@ -107,10 +107,12 @@ export async function startServer({ db, port, timeoutMs = 60000, logDir, extraAr
 
 /**
  * Launch Chromium (Debian's, not Playwright's download) with a fresh profile and a fake camera playing
- * `video` (an MJPEG file). Returns {context, page, userDataDir, errors, close()}.
+ * `video` (an MJPEG file). `fakeCameraUi: false` leaves out --use-fake-ui-for-media-stream (which grants
+ * the camera without asking), so a permission the test denies stays denied.
+ * Returns {context, page, userDataDir, errors, close()}.
  * `errors` collects uncaught page errors; `external` collects requests to any other origin than allowed.
  */
-export async function launchBrowser({ video = HELLO_VIDEO, viewport = { width: 1280, height: 900 }, userDataDir } = {}) {
+export async function launchBrowser({ video = HELLO_VIDEO, viewport = { width: 1280, height: 900 }, userDataDir, fakeCameraUi = true } = {}) {
   requireFile(CHROMIUM, 'Chromium (apt-get install -y chromium)');
   requireFile(video, 'fake camera video');
   userDataDir = userDataDir || await makeTempDir('signbridge-chromium-');
@@ -121,7 +123,7 @@ export async function launchBrowser({ video = HELLO_VIDEO, viewport = { width: 1
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run', '--disable-quic',
-      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+      ...(fakeCameraUi ? ['--use-fake-ui-for-media-stream'] : []), '--use-fake-device-for-media-stream',
       `--use-file-for-fake-video-capture=${video}`,
     ],
   });

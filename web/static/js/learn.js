@@ -1,6 +1,8 @@
-// Learn page: the alphabet drawn from /text-to-sign landmarks, and a word spelled letter by letter.
+// Learn page: the alphabet drawn from /text-to-sign landmarks as solid hands (hand-drawing.js: drag to
+// turn, a left-hand switch, J and Z moving), each card opening that letter's practice, and a word
+// spelled letter by letter.
 import { textToSign } from './api.js';
-import { drawNormalizedHand } from './overlay.js';
+import { HandView, bindMirrorSwitch } from './hand-drawing.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const $ = (id) => document.getElementById(id);
@@ -14,11 +16,22 @@ function signCard(letter, { compact = false } = {}) {
   li.dataset.letter = letter.char;
   const canvas = document.createElement('canvas');
   canvas.setAttribute('role', 'img');
-  canvas.setAttribute('aria-label', `Hand shape for ${letter.char}`);
+  canvas.setAttribute('aria-label', `Hand shape for ${letter.char}${compact ? '' : ' (drag to turn it)'}`);
   const h = document.createElement(compact ? 'div' : 'h3');
   h.className = 'letter';
-  h.textContent = letter.char;
   li.append(canvas, h);
+  if (compact || !/^[A-Z]$/.test(letter.char)) {
+    h.textContent = letter.char;
+  } else {
+    // the card opens this letter's practice
+    li.id = `letter-${letter.char}`;
+    const a = document.createElement('a');
+    a.href = `/practice?letter=${letter.char}`;
+    a.className = 'practise-link';
+    a.textContent = letter.char;
+    a.setAttribute('aria-label', `Practise ${letter.char}`);
+    h.append(a);
+  }
   if (letter.tip && !compact) {
     const tip = document.createElement('p');
     tip.className = 'tip';
@@ -32,10 +45,15 @@ function signCard(letter, { compact = false } = {}) {
     if (compact) m.title = letter.motion;
     li.append(m);
   }
-  li._draw = () => {
-    const ok = drawNormalizedHand(canvas, letter.landmarks);
-    canvas.dataset.drawn = ok ? 'true' : 'false';
-  };
+  if (!compact && /^[A-Z]$/.test(letter.char)) {
+    const go = document.createElement('a');
+    go.href = `/practice?letter=${letter.char}`;
+    go.className = 'button small-button';
+    go.textContent = `Practise ${letter.char}`;
+    li.append(go);
+  }
+  const view = new HandView(canvas, { interactive: !compact, padding: compact ? 0.08 : 0.1 });
+  li._draw = () => view.setHand(letter.landmarks, compact ? '' : letter.char);
   return li;
 }
 
@@ -51,7 +69,8 @@ async function loadAlphabet() {
     const res = await textToSign(ALPHABET);
     grid.replaceChildren(...res.letters.map((l) => signCard(l)));
     drawAll(grid);
-    status.textContent = `${res.letters.length} letters. Tip: type a word above to see it spelled.`;
+    status.textContent = `${res.letters.length} letters. Drag a hand to turn it; open a letter to practise it.`;
+    if (location.hash) document.querySelector(location.hash)?.scrollIntoView();
     status.classList.remove('notice', 'error');
   } catch (err) {
     status.textContent = `Could not load the alphabet from the server: ${err.message}`;
@@ -61,6 +80,8 @@ async function loadAlphabet() {
 
 // ---------- spell a word ----------
 const player = { letters: [], index: 0, timer: null, playing: false };
+const spellView = new HandView($('spell-canvas'), { padding: 0.12 });
+bindMirrorSwitch($('left-hand'));
 const row = $('spell-row');
 const playBtn = $('spell-play');
 
@@ -70,7 +91,7 @@ function show(i) {
   player.index = ((i % n) + n) % n;
   const l = player.letters[player.index];
   $('spell-player').hidden = false;
-  drawNormalizedHand($('spell-canvas'), l.landmarks, { padding: 0.12 });
+  spellView.setHand(l.landmarks, isSpace(l) ? '' : l.char);
   $('spell-now').textContent = isSpace(l) ? '␣ space' : l.char;
   $('spell-tip').textContent = l.tip || '';
   const motion = $('spell-motion');
@@ -159,7 +180,7 @@ row.addEventListener('click', (e) => {
 let resizeTimer = null;
 window.addEventListener('resize', () => {
   clearTimeout(resizeTimer);
-  resizeTimer = setTimeout(() => { drawAll($('alphabet')); drawAll(row); if (player.letters.length) show(player.index); }, 100);
+  resizeTimer = setTimeout(() => { drawAll($('alphabet')); drawAll(row); if (player.letters.length) spellView.draw(); }, 100);
 });
 
 const initial = new URLSearchParams(location.search).get('word');

@@ -3,8 +3,16 @@
 // rule that adds a letter to the interpreter's sentence); a skip is a miss. The score of a correct
 // attempt is the mean confidence of the target's frames since it started matching. Attempts go to
 // /api/progress/attempt through a persistent queue: failed writes stay queued, are retried and shown.
-import { getInfo } from './api.js';
+// The target is drawn beside the letter (hand-drawing.js), and the signer's hand is compared with it
+// finger by finger (hand-compare.js): "How close" and the tip come from that comparison. Without a
+// camera a photo is read and judged like a live attempt.
+import { getInfo, predictImage, predictLandmarks, textToSign } from './api.js';
+import { compareHands } from './hand-compare.js';
+import { HandView, bindMirrorSwitch } from './hand-drawing.js';
 import { setupLive } from './live.js';
+import { setupLiveAids } from './live-aids.js';
+import { DeviceLandmarker, landmarksMessage } from './on-device.js';
+import { drawImageWithHands } from './overlay.js';
 import { getProfileId, AttemptQueue } from './profile.js';
 import { confidenceLevel, labelWords, pct } from './prediction.js';
 
@@ -32,6 +40,22 @@ const live = setupLive({
   video: $('video'), overlay: $('overlay'), stage: $('stage'), connPill: $('conn-status'), camPill: $('cam-status'),
   startBtn: $('start'), stopBtn: $('stop'), mirror: $('mirror'), placeholder: $('placeholder'), camError: $('cam-error'),
   onDevice: $('on-device'), onDeviceNote: $('on-device-note'),
+});
+setupLiveAids({
+  connPill: $('conn-status'), camPill: $('cam-status'), camError: $('cam-error'), help: $('cam-help'), banner: $('conn-banner'),
+  lostText: 'Connection to the server lost: attempts wait until it is back.',
+  useUpload: () => { $('photo-box').open = true; $('photo').focus(); },
+});
+
+// ---------- reference handshapes (the learn page's, from /text-to-sign) ----------
+const targetView = new HandView($('target-hand'), { padding: 0.08 });
+const answerView = new HandView($('answer-hand'), { interactive: false, padding: 0.08 });
+bindMirrorSwitch($('left-hand'));
+const shapes = new Map(); // letter -> landmarks of the handshape it is made from (J: I's, Z: D's)
+const shapesReady = textToSign('ABCDEFGHIJKLMNOPQRSTUVWXYZ').then((res) => {
+  for (const l of res.letters || []) shapes.set(l.char, l.landmarks);
+}).catch((err) => {
+  $('target-hand-caption').textContent = `The drawing could not be loaded (${err.message}).`;
 });
 
 // ---------- target ----------
@@ -91,21 +115,62 @@ function renderTarget() {
   root.setAttribute('aria-label', state.text.length > 1
     ? `Word ${state.text}, letter ${state.index + 1} of ${state.text.length}: ${currentLetter() || ''}`
     : `Letter ${state.text}`);
+  const letter = currentLetter() || state.text[state.text.length - 1] || '';
+  const hint = motionHint(letter);
   $('target-hint').textContent = state.text.length > 1
-    ? `Letter ${Math.min(state.index + 1, state.text.length)} of ${state.text.length}.`
-    : motionHint(currentLetter());
+    ? `Letter ${Math.min(state.index + 1, state.text.length)} of ${state.text.length}.${hint ? ` ${hint}` : ''}`
+    : hint;
+  $('learn-link').href = `/learn#letter-${letter}`;
+  $('learn-link').textContent = `See ${letter} on Learn`;
+  $('hud-target').textContent = letter;
+  drawTarget(letter);
+}
+
+/** The target's handshape beside it (when the shapes have come). */
+function drawTarget(letter) {
+  const canvas = $('target-hand');
+  canvas.dataset.letter = letter;
+  canvas.setAttribute('aria-label', `How to make ${letter}${MOTION_BASE[letter] ? `: start from ${MOTION_BASE[letter]} and move` : ''} (drag, or use the arrow keys, to turn it)`);
+  $('target-hand-caption').textContent = MOTION_BASE[letter] ? `${letter}: start from ${MOTION_BASE[letter]}, then move` : `How to make ${letter}`;
+  shapesReady.then(() => { if (canvas.dataset.letter === letter) targetView.setHand(shapes.get(letter), letter); });
+}
+
+/** After a skip or a miss: the right form of the letter, until the next one is done. */
+function showAnswer(letter, why) {
+  $('answer').hidden = false;
+  $('answer').dataset.letter = letter;
+  $('answer-caption').textContent = `${why} This is ${letter}${MOTION_BASE[letter] ? ` (start from ${MOTION_BASE[letter]}, then move)` : ''}.`;
+  shapesReady.then(() => { if ($('answer').dataset.letter === letter) answerView.setHand(shapes.get(letter), letter); });
 }
 
 function motionHint(letter) {
-  if (letter === 'J') return 'J is a motion: make an I, then trace a J with your little finger. It counts once the whole stroke is seen.';
-  if (letter === 'Z') return 'Z is a motion: point your index finger as for D, then trace a Z. It counts once the whole stroke is seen.';
+  if (letter === 'J') return 'J is a motion: start from I (little finger up), then trace a J with your little finger. It counts once the whole stroke is seen.';
+  if (letter === 'Z') return 'Z is a motion: start from D (index finger pointing), then trace a Z. It counts once the whole stroke is seen.';
   return '';
 }
 
-function setMatch(kind, text) {
+function setMatch(kind, text, tip = '') {
   const m = $('match');
   m.dataset.state = kind;
   if (m.textContent !== text) m.textContent = text; // unchanged text is not re-announced
+  const t = $('tip');
+  const sentence = tip ? `${tip[0].toUpperCase()}${tip.slice(1)}.` : '';
+  if (t.textContent !== sentence) t.textContent = sentence;
+  // the phone's one-line verdict over the video: the tip when there is one
+  $('hud-verdict').textContent = sentence || text;
+  $('hud').dataset.state = kind;
+}
+
+/**
+ * The signer's hand against the target's handshape (J and Z: the I and D they start from): {closeness,
+ * tip} from hand-compare.js, or null without a hand or a reference.
+ */
+function compareWithTarget(msg, target) {
+  const ref = shapes.get(target);
+  const hands = Array.isArray(msg.hands) ? msg.hands : [];
+  if (!ref || !hands.length) return null;
+  const hand = hands.reduce((a, b) => ((b.score ?? 0) > (a.score ?? 0) ? b : a));
+  return compareHands(hand.landmarks, ref, MOTION_BASE[target] || target);
 }
 
 function setCloseness(x) {
@@ -157,6 +222,7 @@ function markSaved(id) {
 }
 
 function advance(correct) {
+  if (correct) $('answer').hidden = true;
   state.results[state.index] = correct;
   state.index++;
   if (state.index < state.text.length) newLetter();
@@ -179,17 +245,38 @@ function advance(correct) {
 // ---------- live feedback ----------
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/**
+ * How close a prediction is to the target: the finger-by-finger comparison (hand-compare.js), or,
+ * without landmarks, the classifier's probability of the target. A frame the classifier reads as the
+ * target is at least as close as its confidence.
+ */
+function judge(msg, target) {
+  const label = msg.label;
+  const conf = Number(msg.confidence) || 0;
+  const matched = label === target;
+  const cmp = compareWithTarget(msg, target);
+  const inTop = Array.isArray(msg.top) ? msg.top.find(([l]) => l === target) : null;
+  const fromClassifier = matched ? conf : inTop ? Number(inTop[1]) || 0 : 0;
+  const closeness = cmp ? (matched ? Math.max(cmp.closeness, conf) : cmp.closeness) : fromClassifier;
+  return { label, conf, matched, closeness, tip: cmp && !matched ? cmp.tip : '' };
+}
+
+/** The verdict for a hand that is not the target: what it looks like, and the one change to make. */
+function missVerdict({ label, closeness, tip }, target) {
+  const looks = labelWords(label).replace('letter ', '');
+  if (label === MOTION_BASE[target]) return ['close', `That’s the ${label} hand shape: now trace the ${target}.`, ''];
+  if (closeness >= 0.5) return ['close', `Close: that looks like ${looks}.`, tip || `keep adjusting towards ${target}`];
+  return ['no', `Not yet: that looks like ${looks}.`, tip];
+}
+
 live.socket.addEventListener('message', (e) => {
   const msg = e.detail.data;
   if (msg.type !== 'prediction' || !live.camera.running) return;
   live.drawPrediction(msg);
   if (state.locked) return;
   const target = currentLetter();
-  const label = msg.label;
-  const conf = Number(msg.confidence) || 0;
-  const matched = label === target;
-  const inTop = Array.isArray(msg.top) ? msg.top.find(([l]) => l === target) : null;
-  const closeness = matched ? conf : inTop ? Number(inTop[1]) || 0 : 0;
+  const verdict = judge(msg, target);
+  const { label, conf, matched, closeness } = verdict;
   state.best = Math.max(state.best, closeness);
   setCloseness(closeness);
 
@@ -204,6 +291,10 @@ live.socket.addEventListener('message', (e) => {
     advance(true);
     return;
   }
+  // a different letter held long enough to count: a miss, so show the right form beside it
+  if (msg.committed && msg.committed !== target && /^[A-Z]$/.test(msg.committed) && msg.committed !== MOTION_BASE[target]) {
+    showAnswer(target, `You held ${msg.committed}.`);
+  }
   if (matched) {
     const now = performance.now();
     if (state.matchStart === null) state.matchStart = now;
@@ -213,24 +304,96 @@ live.socket.addEventListener('message', (e) => {
   }
   state.matchStart = null;
   $('hold').style.width = '0%';
-  if (label === null || label === undefined) setMatch('idle', msg.landmarks_detected ? 'Hand found, letter unclear.' : 'No hand in view.');
-  else if (label === MOTION_BASE[target]) setMatch('close', `That’s the ${label} hand shape: now trace the ${target}.`);
-  else if (closeness >= 0.2) setMatch('close', `Close: that looks like ${labelWords(label).replace('letter ', '')}; keep adjusting towards ${target}.`);
-  else setMatch('no', `Not yet: that looks like ${labelWords(label).replace('letter ', '')}.`);
+  if (label === null || label === undefined) setMatch('idle', msg.landmarks_detected ? 'Hand found, letter unclear.' : 'No hand in view.', verdict.tip);
+  else setMatch(...missVerdict(verdict, target));
+});
+
+// ---------- a photo instead of the camera ----------
+// The photo is read by the server (POST /predict-image; in on-device mode the hand is found here and
+// only its landmarks go, POST /predict-landmarks) and judged like a live frame; a photo of the target
+// counts as a correct attempt (a photo cannot be held, so no hold is needed), scored with the
+// classifier's confidence. J and Z are motions: a photo cannot show them.
+let imageLandmarker = null;
+async function readPhoto(file, img) {
+  if (live.mode() !== 'device') return predictImage(file);
+  imageLandmarker = imageLandmarker || DeviceLandmarker.load('IMAGE');
+  let device;
+  try {
+    device = await imageLandmarker;
+  } catch (err) {
+    imageLandmarker = null;
+    throw new Error(`on-device mode is unavailable here (${err.message}); turn it off to send the photo to the server`);
+  }
+  const { type, ...frame } = landmarksMessage(device.image(img), img.naturalWidth, img.naturalHeight, 0);
+  return predictLandmarks(frame);
+}
+let photoSeq = 0;
+let photoUrl = null;
+$('photo').addEventListener('change', async () => {
+  const file = $('photo').files && $('photo').files[0];
+  if (!file || state.locked) return;
+  const target = currentLetter();
+  const mine = ++photoSeq;
+  if (MOTION_BASE[target]) {
+    setMatch('idle', `${target} is a motion: a photo cannot show it. Use the camera, or choose another letter.`);
+    return;
+  }
+  setMatch('idle', 'Reading your photo…');
+  let img;
+  try {
+    img = await new Promise((resolve, reject) => {
+      const i = new Image();
+      i.onload = () => resolve(i);
+      i.onerror = () => reject(new Error('this file is not an image the browser can show'));
+      if (photoUrl) URL.revokeObjectURL(photoUrl);
+      photoUrl = URL.createObjectURL(file);
+      i.src = photoUrl;
+    });
+  } catch (err) {
+    if (mine === photoSeq) setMatch('no', `Could not read “${file.name}”: ${err.message}.`);
+    return;
+  }
+  let pred;
+  try {
+    pred = await readPhoto(file, img);
+  } catch (err) {
+    if (mine === photoSeq) setMatch('no', `Could not read this photo: ${err.message}`);
+    return;
+  }
+  if (mine !== photoSeq || currentLetter() !== target) return;
+  $('photo-stage').hidden = false;
+  drawImageWithHands($('photo-canvas'), img, pred.hands || [], pred.image_width, pred.image_height);
+  $('photo-canvas').dataset.label = pred.label ?? '';
+  const verdict = judge(pred, target);
+  setCloseness(verdict.closeness);
+  state.best = Math.max(state.best, verdict.closeness);
+  if (verdict.matched) {
+    setMatch('match', `✓ That’s ${target}!`);
+    record(true, verdict.conf);
+    advance(true);
+  } else if (verdict.label === null || verdict.label === undefined || verdict.label === 'nothing') {
+    setMatch('idle', pred.landmarks_detected ? 'A hand was found but it makes no letter: sign the letter shown.' : 'No hand was found in this photo: show one whole hand, in good light.');
+  } else {
+    setMatch(...missVerdict(verdict, target));
+    showAnswer(target, 'Not yet.');
+  }
 });
 
 // ---------- controls ----------
 $('skip').addEventListener('click', () => {
   if (state.locked || !currentLetter()) return;
+  const letter = currentLetter();
   record(false, state.best);
   advance(false);
+  showAnswer(letter, 'Skipped.');
 });
-$('new-letter').addEventListener('click', () => setTarget(pick(LETTERS, state.text), 'letter'));
-$('new-word').addEventListener('click', () => setTarget(pick(WORDS, state.text), 'word'));
+$('new-letter').addEventListener('click', () => { $('answer').hidden = true; setTarget(pick(LETTERS, state.text), 'letter'); });
+$('new-word').addEventListener('click', () => { $('answer').hidden = true; setTarget(pick(WORDS, state.text), 'word'); });
 $('choose-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const v = $('choose-input').value.trim().toUpperCase().replace(/[^A-Z]/g, '');
   if (!v) return;
+  $('answer').hidden = true;
   setTarget(v, 'custom');
 });
 live.camera.addEventListener('status', (e) => {
@@ -271,7 +434,7 @@ $('save-retry').addEventListener('click', () => {
 
 // ---------- start ----------
 const params = new URLSearchParams(location.search);
-const wanted = (params.get('target') || '').toUpperCase().replace(/[^A-Z]/g, '').slice(0, 12);
+const wanted = (params.get('target') || params.get('letter') || '').toUpperCase().replace(/[^A-Z]/g, '').slice(0, 12);
 if (wanted) setTarget(wanted, 'custom');
 else setTarget(pick(LETTERS), 'letter');
 showPending(queue.pending);
