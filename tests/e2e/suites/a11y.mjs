@@ -15,7 +15,9 @@ const PAGES = [
   { path: '/?interval=200', name: 'interpreter', camera: true },
   { path: '/learn', name: 'learn', ready: () => document.querySelectorAll('#alphabet canvas[data-drawn="true"]').length === 26 },
   { path: '/practice?letter=U&interval=200', name: 'practise', camera: true },
+  { path: '/calibrate?interval=200', name: 'calibrate', camera: true, ready: () => document.querySelectorAll('#calib-counts li').length === 26 },
   { path: '/progress', name: 'progress', ready: () => document.body.dataset.loaded === 'true' },
+  { path: '/class', name: 'teach' },
   { path: '/about', name: 'about' },
 ];
 const VIEWPORTS = [['desktop', { width: 1280, height: 900 }], ['phone', { width: 390, height: 844 }]];

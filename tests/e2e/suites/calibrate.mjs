@@ -102,4 +102,28 @@ describe('calibration', () => {
     assert.match(await interpreterReads(page, 'U'), /Not calibrated/);
     assert.deepEqual(errors, []);
   });
+
+  test('a practise miss the learner confirms becomes calibration examples, and the next attempt reads with them', { timeout: 120000 }, async () => {
+    const { page, errors } = browser;
+    const profile = await page.evaluate(() => localStorage.getItem('signbridge.profile'));
+    assert.equal((await api(`/api/calibration?profile=${profile}`)).total, 0, 'starts uncalibrated');
+    // R is asked for; the camera's hand reads U and is held, so the page shows R's right form and asks
+    // whether that was the learner's R.
+    await page.goto(`${server.baseUrl}/practice?letter=R`);
+    await page.click('#start');
+    await page.waitForSelector('#teach-it:not([hidden])', { timeout: 30000 });
+    assert.match(await page.textContent('#answer-caption'), /You held U/);
+    assert.match(await page.textContent('#teach-it'), /That was my R/);
+    await page.click('#teach-it');
+    const added = await until(async () => (await page.textContent('#teach-msg')).match(/Added (\d+) examples of R/), { what: 'the examples to be added' });
+    const n = Number(added[1]);
+    assert.ok(n >= 2 && n <= 5, `the hand's last readings (${n})`);
+    const stored = await api(`/api/calibration?profile=${profile}`);
+    assert.equal(stored.counts.find((c) => c.label === 'R').examples, n);
+    // The socket reconnects with the calibration: the same hand is now read as R and accepted.
+    await page.waitForSelector('#attempts li[data-target="R"][data-correct="true"]', { timeout: 30000 });
+    await page.click('#stop');
+    await api(`/api/calibration?profile=${profile}`, { method: 'DELETE' });
+    assert.deepEqual(errors, []);
+  });
 });

@@ -5,8 +5,10 @@
 // /api/progress/attempt through a persistent queue: failed writes stay queued, are retried and shown.
 // The target is drawn beside the letter (hand-drawing.js), and the signer's hand is compared with it
 // finger by finger (hand-compare.js): "How close" and the tip come from that comparison. Without a
-// camera a photo is read and judged like a live attempt.
-import { getInfo, predictImage, predictLandmarks, textToSign } from './api.js';
+// camera a photo is read and judged like a live attempt. Letters are read with the learner's calibration
+// (?profile= on the socket and the photo); after a miss the learner can confirm "that was my X" and the
+// hand's last readings become calibration examples of X.
+import { getInfo, predictImage, predictLandmarks, postExamples, textToSign } from './api.js';
 import { compareHands } from './hand-compare.js';
 import { HandView, bindMirrorSwitch } from './hand-drawing.js';
 import { setupLive } from './live.js';
@@ -39,7 +41,7 @@ const queue = new AttemptQueue();
 const live = setupLive({
   video: $('video'), overlay: $('overlay'), stage: $('stage'), connPill: $('conn-status'), camPill: $('cam-status'),
   startBtn: $('start'), stopBtn: $('stop'), mirror: $('mirror'), placeholder: $('placeholder'), camError: $('cam-error'),
-  onDevice: $('on-device'), onDeviceNote: $('on-device-note'),
+  onDevice: $('on-device'), onDeviceNote: $('on-device-note'), profile,
 });
 setupLiveAids({
   connPill: $('conn-status'), camPill: $('cam-status'), camError: $('cam-error'), help: $('cam-help'), banner: $('conn-banner'),
@@ -68,7 +70,9 @@ const state = {
   scores: [],          // confidences of the target's frames since it started matching
   best: 0,             // best closeness seen for the current letter
   locked: false,       // between a finished target and the next one
+  hands: [],           // the signer's last hands (landmarks) while this letter was asked for
 };
+const TEACH_READINGS = 5;
 const session = { attempts: 0, correct: 0 };
 
 const pick = (arr, not) => {
@@ -93,6 +97,7 @@ function setTarget(text, kind) {
 // server, so that it does not grow without bound and the new letter needs a hold of its own (even the
 // second O of BOOK).
 function newLetter() {
+  state.hands = [];
   state.matchStart = null;
   state.scores = [];
   state.best = 0;
@@ -136,12 +141,49 @@ function drawTarget(letter) {
 }
 
 /** After a skip or a miss: the right form of the letter, until the next one is done. */
-function showAnswer(letter, why) {
+function showAnswer(letter, why, hands = state.hands) {
+  offerTeach(letter, hands.slice(-TEACH_READINGS));
   $('answer').hidden = false;
   $('answer').dataset.letter = letter;
   $('answer-caption').textContent = `${why} This is ${letter}${MOTION_BASE[letter] ? ` (start from ${MOTION_BASE[letter]}, then move)` : ''}.`;
   shapesReady.then(() => { if ($('answer').dataset.letter === letter) answerView.setHand(shapes.get(letter), letter); });
 }
+
+/**
+ * "That was my X": the learner confirms that the hand just read as something else was their X, and its
+ * last readings are stored as calibration examples of X (landmarks only). The socket then reconnects, so
+ * the server reads with them at once.
+ */
+let teachHands = null;
+function hideAnswer() {
+  $('answer').hidden = true;
+  $('teach-it').hidden = true;
+  teachHands = null;
+}
+function offerTeach(letter, hands) {
+  const b = $('teach-it');
+  teachHands = hands.length && !MOTION_BASE[letter] ? { letter, hands } : null;
+  b.hidden = !teachHands;
+  b.disabled = false;
+  b.textContent = `That was my ${letter}: teach SignBridge my hand`;
+  $('teach-msg').textContent = '';
+}
+$('teach-it').addEventListener('click', async () => {
+  if (!teachHands) return;
+  const { letter, hands } = teachHands;
+  $('teach-it').disabled = true;
+  try {
+    const body = await postExamples({ profile, label: letter, hands, source: 'practice' });
+    const n = body.counts.find((c) => c.label === letter)?.examples ?? hands.length;
+    $('teach-msg').textContent = `Added ${hands.length} examples of ${letter} to your calibration (${n} now). Letters are read with them from now on.`;
+    $('teach-it').hidden = true;
+    teachHands = null;
+    live.socket.restart();
+  } catch (err) {
+    $('teach-it').disabled = false;
+    $('teach-msg').textContent = `Could not add them: ${err.message}`;
+  }
+});
 
 function motionHint(letter) {
   if (letter === 'J') return 'J is a motion: start from I (little finger up), then trace a J with your little finger. It counts once the whole stroke is seen.';
@@ -222,7 +264,7 @@ function markSaved(id) {
 }
 
 function advance(correct) {
-  if (correct) $('answer').hidden = true;
+  if (correct) hideAnswer();
   state.results[state.index] = correct;
   state.index++;
   if (state.index < state.text.length) newLetter();
@@ -275,6 +317,12 @@ live.socket.addEventListener('message', (e) => {
   live.drawPrediction(msg);
   if (state.locked) return;
   const target = currentLetter();
+  const seen = Array.isArray(msg.hands) && msg.hands.length
+    ? msg.hands.reduce((a, b) => ((b.score ?? 0) > (a.score ?? 0) ? b : a)) : null;
+  if (seen) {
+    state.hands.push(seen.landmarks);
+    if (state.hands.length > 20) state.hands.shift();
+  }
   const verdict = judge(msg, target);
   const { label, conf, matched, closeness } = verdict;
   state.best = Math.max(state.best, closeness);
@@ -315,7 +363,7 @@ live.socket.addEventListener('message', (e) => {
 // classifier's confidence. J and Z are motions: a photo cannot show them.
 let imageLandmarker = null;
 async function readPhoto(file, img) {
-  if (live.mode() !== 'device') return predictImage(file);
+  if (live.mode() !== 'device') return predictImage(file, { profile });
   imageLandmarker = imageLandmarker || DeviceLandmarker.load('IMAGE');
   let device;
   try {
@@ -325,7 +373,7 @@ async function readPhoto(file, img) {
     throw new Error(`on-device mode is unavailable here (${err.message}); turn it off to send the photo to the server`);
   }
   const { type, ...frame } = landmarksMessage(device.image(img), img.naturalWidth, img.naturalHeight, 0);
-  return predictLandmarks(frame);
+  return predictLandmarks(frame, { profile });
 }
 let photoSeq = 0;
 let photoUrl = null;
@@ -375,6 +423,8 @@ $('photo').addEventListener('change', async () => {
     setMatch('idle', pred.landmarks_detected ? 'A hand was found but it makes no letter: sign the letter shown.' : 'No hand was found in this photo: show one whole hand, in good light.');
   } else {
     setMatch(...missVerdict(verdict, target));
+    const photoHand = (pred.hands || []).reduce((a, b) => (!a || (b.score ?? 0) > (a.score ?? 0) ? b : a), null);
+    if (photoHand) state.hands = [photoHand.landmarks];
     showAnswer(target, 'Not yet.');
   }
 });
@@ -383,17 +433,18 @@ $('photo').addEventListener('change', async () => {
 $('skip').addEventListener('click', () => {
   if (state.locked || !currentLetter()) return;
   const letter = currentLetter();
+  const hands = state.hands.slice();
   record(false, state.best);
   advance(false);
-  showAnswer(letter, 'Skipped.');
+  showAnswer(letter, 'Skipped.', hands);
 });
-$('new-letter').addEventListener('click', () => { $('answer').hidden = true; setTarget(pick(LETTERS, state.text), 'letter'); });
-$('new-word').addEventListener('click', () => { $('answer').hidden = true; setTarget(pick(WORDS, state.text), 'word'); });
+$('new-letter').addEventListener('click', () => { hideAnswer(); setTarget(pick(LETTERS, state.text), 'letter'); });
+$('new-word').addEventListener('click', () => { hideAnswer(); setTarget(pick(WORDS, state.text), 'word'); });
 $('choose-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const v = $('choose-input').value.trim().toUpperCase().replace(/[^A-Z]/g, '');
   if (!v) return;
-  $('answer').hidden = true;
+  hideAnswer();
   setTarget(v, 'custom');
 });
 live.camera.addEventListener('status', (e) => {

@@ -92,6 +92,16 @@ export class StreamSocket extends EventTarget {
     this.connect();
   }
 
+  /** Opens a fresh connection now (the session resumes): e.g. to read with a changed calibration. */
+  restart() {
+    const old = this.ws;
+    this.ws = null;
+    if (old) old.close(1000, 'restart');
+    clearInterval(this.keepAlive);
+    this.attempt = 0;
+    this.reconnectNow();
+  }
+
   close() {
     this.wanted = false;
     clearTimeout(this.timer);
