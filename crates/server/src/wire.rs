@@ -368,6 +368,65 @@ pub struct ProfileQuery {
     pub profile: String,
 }
 
+/// `GET /api/progress?profile=ID&tz_offset_min=N`: the learner's time zone, minutes east of UTC
+/// (the page's `-new Date().getTimezoneOffset()`), for counting days.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ProgressQuery {
+    pub profile: String,
+    #[serde(default)]
+    pub tz_offset_min: Option<i32>,
+}
+
+/// `POST /api/progress/activity`: a finished lesson, review or timed drill.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityRequest {
+    pub profile: String,
+    /// `lesson`, `review` or `drill`.
+    pub kind: String,
+    /// Which lesson (`lesson-3`), or what was drilled.
+    pub name: String,
+    /// Letters asked for, and signed right.
+    pub letters: u32,
+    pub correct: u32,
+    pub duration_ms: u32,
+    #[serde(default)]
+    pub activity_id: Option<String>,
+    #[serde(default)]
+    pub tz_offset_min: Option<i32>,
+}
+
+/// A profile's progress with its days and activities: what the progress endpoints answer.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProgressView {
+    #[serde(flatten)]
+    pub progress: ProgressBody,
+    pub daily: Daily,
+    /// The newest lessons, reviews and drills, newest first.
+    pub activities: Vec<ActivityBody>,
+}
+
+/// The daily goal: attempts today (in the learner's time zone) and days practised in a row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Daily {
+    pub goal: u64,
+    pub today: u64,
+    /// Days in a row with at least one attempt, ending today (or yesterday, before today's first).
+    pub streak_days: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ActivityBody {
+    pub kind: String,
+    pub name: String,
+    pub letters: u32,
+    pub correct: u32,
+    pub duration_ms: u32,
+    /// Letters signed right per minute (drills).
+    pub letters_per_minute: f64,
+    pub at: i64,
+}
+
 /// `POST /api/progress/attempt`.
 #[derive(Clone, Debug, Deserialize)]
 pub struct AttemptRequest {

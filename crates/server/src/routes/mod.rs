@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .route("/api/progress", get(progress::get_progress))
         .route("/api/progress/attempt", post(progress::record_attempt))
+        .route("/api/progress/activity", post(progress::record_activity))
         .route(
             "/api/calibration",
             get(calibration::get_calibration).delete(calibration::delete_calibration),

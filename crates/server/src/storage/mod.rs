@@ -72,6 +72,22 @@ pub struct NewExamples {
     pub source: &'static str,
 }
 
+/// A finished lesson, review or timed drill, already validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Activity {
+    pub profile: String,
+    /// `lesson`, `review` or `drill`.
+    pub kind: String,
+    /// Which lesson, or what was drilled.
+    pub name: String,
+    pub letters: u32,
+    pub correct: u32,
+    pub duration_ms: u32,
+    pub at: i64,
+    /// The client's id for it: stored once however often it is sent.
+    pub activity_id: Option<String>,
+}
+
 /// A teacher's class: its join code, name and the SHA-256 of the teacher's key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClassRecord {
@@ -280,6 +296,43 @@ impl Storage {
         match &self.backend {
             Backend::Sqlite(db) => db.delete_examples(profile, label).await,
             Backend::Postgres(db) => db.delete_examples(&profile, label.as_deref()).await,
+            Backend::Unavailable(why) => Err(StorageError::Unavailable(why.clone())),
+        }
+    }
+
+    /// Records a finished activity; false when one with its id is stored already.
+    pub async fn record_activity(&self, activity: Activity) -> Result<bool, StorageError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.record_activity(activity).await,
+            Backend::Postgres(db) => db.record_activity(&activity).await,
+            Backend::Unavailable(why) => Err(StorageError::Unavailable(why.clone())),
+        }
+    }
+
+    /// The profile's newest activities, newest first.
+    pub async fn activities(
+        &self,
+        profile: String,
+        limit: u32,
+    ) -> Result<Vec<Activity>, StorageError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.activities(profile, limit).await,
+            Backend::Postgres(db) => db.activities(&profile, limit).await,
+            Backend::Unavailable(why) => Err(StorageError::Unavailable(why.clone())),
+        }
+    }
+
+    /// Practice attempts per day since `since` (unix seconds), days counted from the epoch in the
+    /// learner's time zone (`offset_secs` east of UTC): `(day, attempts)`, oldest first.
+    pub async fn practice_days(
+        &self,
+        profile: String,
+        offset_secs: i64,
+        since: i64,
+    ) -> Result<Vec<(i64, u64)>, StorageError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.practice_days(profile, offset_secs, since).await,
+            Backend::Postgres(db) => db.practice_days(&profile, offset_secs, since).await,
             Backend::Unavailable(why) => Err(StorageError::Unavailable(why.clone())),
         }
     }

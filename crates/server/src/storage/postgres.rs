@@ -18,7 +18,7 @@ use deadpool_postgres::{Manager, Pool, Runtime};
 use tokio_postgres::NoTls;
 
 use super::{
-    hand_from_json, hand_to_json, progress_body, words_from_json, words_to_json, Attempt,
+    hand_from_json, hand_to_json, progress_body, words_from_json, words_to_json, Activity, Attempt,
     ClassRecord, Examples, MemberRecord, Membership, NewExamples, SavedSentence, SessionKey,
     StorageError, Versioned,
 };
@@ -93,6 +93,21 @@ const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (code, profile)
      );
      CREATE INDEX class_members_by_profile ON class_members (profile);",
+    // 5: finished lessons, reviews and timed drills (issue 17).
+    "CREATE TABLE activities (
+         id BIGSERIAL PRIMARY KEY,
+         profile TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         name TEXT NOT NULL,
+         letters BIGINT NOT NULL,
+         correct BIGINT NOT NULL,
+         duration_ms BIGINT NOT NULL,
+         at BIGINT NOT NULL,
+         activity_id TEXT,
+         UNIQUE (profile, activity_id)
+     );
+     CREATE INDEX activities_by_profile ON activities (profile, at);
+     CREATE INDEX attempts_by_profile ON attempts (profile, at);",
 ];
 
 /// A `postgres://` URL, checked before any I/O. Shown (logs, errors, `Debug`) with its
@@ -382,6 +397,90 @@ impl Postgres {
                     .await
                     .map_err(pg),
             }
+        })
+        .await
+    }
+
+    pub async fn record_activity(&self, a: &Activity) -> Result<bool, StorageError> {
+        let a = a.clone();
+        self.call(|client| async move {
+            let n = client
+                .execute(
+                    "INSERT INTO activities
+                         (profile, kind, name, letters, correct, duration_ms, at, activity_id)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                    &[
+                        &a.profile,
+                        &a.kind,
+                        &a.name,
+                        &i64::from(a.letters),
+                        &i64::from(a.correct),
+                        &i64::from(a.duration_ms),
+                        &a.at,
+                        &a.activity_id,
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    pub async fn activities(
+        &self,
+        profile: &str,
+        limit: u32,
+    ) -> Result<Vec<Activity>, StorageError> {
+        let profile = profile.to_string();
+        let limit = i64::from(limit);
+        self.call(|client| async move {
+            let rows = client
+                .query(
+                    "SELECT kind, name, letters, correct, duration_ms, at, activity_id
+                     FROM activities WHERE profile = $1 ORDER BY at DESC, id DESC LIMIT $2",
+                    &[&profile, &limit],
+                )
+                .await
+                .map_err(pg)?;
+            let small = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
+            Ok(rows
+                .iter()
+                .map(|r| Activity {
+                    profile: profile.clone(),
+                    kind: r.get(0),
+                    name: r.get(1),
+                    letters: small(r.get(2)),
+                    correct: small(r.get(3)),
+                    duration_ms: small(r.get(4)),
+                    at: r.get(5),
+                    activity_id: r.get(6),
+                })
+                .collect())
+        })
+        .await
+    }
+
+    pub async fn practice_days(
+        &self,
+        profile: &str,
+        offset_secs: i64,
+        since: i64,
+    ) -> Result<Vec<(i64, u64)>, StorageError> {
+        let profile = profile.to_string();
+        self.call(|client| async move {
+            let rows = client
+                .query(
+                    "SELECT (at + $2) / 86400 AS day, COUNT(*) FROM attempts
+                     WHERE profile = $1 AND at >= $3 GROUP BY day ORDER BY day",
+                    &[&profile, &offset_secs, &since],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(rows
+                .iter()
+                .map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1).max(0) as u64))
+                .collect())
         })
         .await
     }

@@ -3,7 +3,7 @@
 //! written in one transaction; an attempt with a client id (`attempt_id`) is stored once (a
 //! unique index on profile and id, migration 1). Sentences are one row per session (migration
 //! 2). Calibration examples are one row per example, landmarks as JSON (migration 3).
-//! Classes and their members (migration 4). `PRAGMA user_version` counts the migrations applied.
+//! Classes and their members (migration 4); lessons, reviews and drills (migration 5). `PRAGMA user_version` counts the migrations applied.
 //!
 //! SQLite calls block, so every call runs on tokio's blocking pool, never on the async runtime.
 
@@ -15,7 +15,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
-    hand_from_json, hand_to_json, progress_body, words_from_json, words_to_json, Attempt,
+    hand_from_json, hand_to_json, progress_body, words_from_json, words_to_json, Activity, Attempt,
     ClassRecord, Examples, MemberRecord, Membership, NewExamples, SavedSentence, SessionKey,
     StorageError, Versioned,
 };
@@ -84,6 +84,22 @@ const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (code, profile)
      );
      CREATE INDEX class_members_by_profile ON class_members (profile);",
+    // 5: finished lessons, reviews and timed drills (issue 17).
+    "CREATE TABLE activities (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         profile TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         name TEXT NOT NULL,
+         letters INTEGER NOT NULL,
+         correct INTEGER NOT NULL,
+         duration_ms INTEGER NOT NULL,
+         at INTEGER NOT NULL,
+         activity_id TEXT
+     );
+     CREATE UNIQUE INDEX activities_once ON activities (profile, activity_id)
+         WHERE activity_id IS NOT NULL;
+     CREATE INDEX activities_by_profile ON activities (profile, at);
+     CREATE INDEX attempts_by_profile ON attempts (profile, at);",
 ];
 
 /// Brings a database to the current schema, each migration in its own transaction.
@@ -244,6 +260,74 @@ impl Sqlite {
                 )?,
             };
             Ok(n as u64)
+        })
+        .await
+    }
+
+    pub async fn record_activity(&self, a: Activity) -> Result<bool, StorageError> {
+        self.blocking(move |conn| {
+            let n = conn.execute(
+                "INSERT OR IGNORE INTO activities
+                     (profile, kind, name, letters, correct, duration_ms, at, activity_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    a.profile,
+                    a.kind,
+                    a.name,
+                    a.letters,
+                    a.correct,
+                    a.duration_ms,
+                    a.at,
+                    a.activity_id
+                ],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    pub async fn activities(
+        &self,
+        profile: String,
+        limit: u32,
+    ) -> Result<Vec<Activity>, StorageError> {
+        self.blocking(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT kind, name, letters, correct, duration_ms, at, activity_id FROM activities
+                 WHERE profile = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![profile, limit], |r| {
+                Ok(Activity {
+                    profile: profile.clone(),
+                    kind: r.get(0)?,
+                    name: r.get(1)?,
+                    letters: r.get(2)?,
+                    correct: r.get(3)?,
+                    duration_ms: r.get(4)?,
+                    at: r.get(5)?,
+                    activity_id: r.get(6)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    pub async fn practice_days(
+        &self,
+        profile: String,
+        offset_secs: i64,
+        since: i64,
+    ) -> Result<Vec<(i64, u64)>, StorageError> {
+        self.blocking(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT (at + ?2) / 86400 AS day, COUNT(*) FROM attempts
+                 WHERE profile = ?1 AND at >= ?3 GROUP BY day ORDER BY day",
+            )?;
+            let rows = stmt.query_map(params![profile, offset_secs, since], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await
     }

@@ -29,7 +29,8 @@ async fn attempts_add_up_to_progress_with_streaks() {
     assert_eq!(status, 200);
     assert_eq!(
         empty,
-        json!({"profile": "learner-0001", "letters": {}, "total_attempts": 0, "total_correct": 0, "accuracy": 0.0})
+        json!({"profile": "learner-0001", "letters": {}, "total_attempts": 0, "total_correct": 0, "accuracy": 0.0,
+            "daily": {"goal": 20, "today": 0, "streak_days": 0}, "activities": []})
     );
     for correct in [true, true, false, true] {
         let (status, _) = attempt(
@@ -184,4 +185,89 @@ async fn a_retried_attempt_is_stored_once() {
         (StatusCode::BAD_REQUEST, Some("bad_request"))
     );
     s.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn lessons_reviews_and_drills_are_recorded_once_with_the_daily_goal() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let post = |path: &'static str, body: Value| {
+        let url = s.url(path);
+        async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }
+    };
+    for letter in ["A", "B", "C"] {
+        post(
+            "/api/progress/attempt",
+            json!({"profile": "learner-0001", "target": letter, "correct": true, "score": 0.9}),
+        )
+        .await;
+    }
+    let drill = json!({"profile": "learner-0001", "kind": "drill", "name": "words",
+        "letters": 12, "correct": 10, "duration_ms": 60000, "activity_id": "activity-0001"});
+    let (status, p) = post("/api/progress/activity", drill.clone()).await;
+    assert_eq!(status, 200, "{p}");
+    let (_, p) = post("/api/progress/activity", drill).await;
+    assert_eq!(
+        p["activities"].as_array().unwrap().len(),
+        1,
+        "a retry is stored once"
+    );
+    let a = &p["activities"][0];
+    assert_eq!(
+        (a["kind"].as_str(), a["correct"].as_u64()),
+        (Some("drill"), Some(10))
+    );
+    assert!((a["letters_per_minute"].as_f64().unwrap() - 10.0).abs() < 1e-9);
+    for (kind, name) in [("lesson", "lesson-1"), ("review", "weak letters")] {
+        let (status, _) = post(
+            "/api/progress/activity",
+            json!({"profile": "learner-0001", "kind": kind, "name": name,
+                "letters": 3, "correct": 2, "duration_ms": 20000}),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let (_, p) = progress(&s, "?profile=learner-0001&tz_offset_min=60").await;
+    let kinds: Vec<&str> = p["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["review", "lesson", "drill"], "newest first");
+    assert_eq!(
+        p["daily"],
+        json!({"goal": 20, "today": 3, "streak_days": 1})
+    );
+    // Another learner sees none of it.
+    let (_, other) = progress(&s, "?profile=learner-0002").await;
+    assert_eq!(
+        (
+            other["activities"].clone(),
+            other["daily"]["today"].as_u64()
+        ),
+        (json!([]), Some(0))
+    );
+
+    for bad in [
+        json!({"profile": "learner-0001", "kind": "game", "name": "x", "letters": 1, "correct": 1, "duration_ms": 1}),
+        json!({"profile": "learner-0001", "kind": "drill", "name": "", "letters": 1, "correct": 1, "duration_ms": 1}),
+        json!({"profile": "learner-0001", "kind": "drill", "name": "x", "letters": 1, "correct": 2, "duration_ms": 1}),
+        json!({"profile": "learner-0001", "kind": "drill", "name": "x", "letters": 1, "correct": 1, "duration_ms": 0}),
+        json!({"profile": "learner-0001", "kind": "drill", "name": "x", "letters": 1, "correct": 1, "duration_ms": 1, "tz_offset_min": 5000}),
+        json!({"profile": "no", "kind": "drill", "name": "x", "letters": 1, "correct": 1, "duration_ms": 1}),
+        json!({"profile": "learner-0001", "kind": "drill"}),
+    ] {
+        let (status, body) = post("/api/progress/activity", bad.clone()).await;
+        assert_eq!(status, 400, "{bad} -> {body}");
+    }
+    let (status, _) = progress(&s, "?profile=learner-0001&tz_offset_min=abc").await;
+    assert_eq!(status, 400);
 }

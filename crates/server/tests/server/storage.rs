@@ -9,7 +9,7 @@ use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use signbridge_server::storage::{
-    Attempt, ClassRecord, Location, NewExamples, SavedSentence, SessionKey, Storage,
+    Activity, Attempt, ClassRecord, Location, NewExamples, SavedSentence, SessionKey, Storage,
 };
 use signbridge_server::wire::SessionKind;
 use signbridge_server::Config;
@@ -144,6 +144,35 @@ async fn behaves_as_storage(location: Location) {
         db.calibration("learner-0002".into()).await.unwrap()["A"],
         vec![hand(0.9)],
         "another profile's examples are untouched"
+    );
+
+    // Activities: stored once per id, newest first; attempts counted per day.
+    let activity = |at: i64, id: Option<&str>| Activity {
+        profile: "learner-0001".into(),
+        kind: "drill".into(),
+        name: "words".into(),
+        letters: 10,
+        correct: 8,
+        duration_ms: 60_000,
+        at,
+        activity_id: id.map(str::to_string),
+    };
+    assert!(db
+        .record_activity(activity(10, Some("activity-01")))
+        .await
+        .unwrap());
+    assert!(!db
+        .record_activity(activity(11, Some("activity-01")))
+        .await
+        .unwrap());
+    assert!(db.record_activity(activity(12, None)).await.unwrap());
+    let listed = db.activities("learner-0001".into(), 5).await.unwrap();
+    assert_eq!(listed.iter().map(|a| a.at).collect::<Vec<_>>(), [12, 10]);
+    let days = db.practice_days("learner-0001".into(), 0, 0).await.unwrap();
+    assert_eq!(
+        days.iter().map(|(_, n)| n).sum::<u64>(),
+        7,
+        "every attempt, on its day"
     );
 
     // Classes: a code is taken once; members join (renaming on a second join), leave.
