@@ -3,17 +3,19 @@
 //! per letter.
 //!
 //! Each person's table holds 100 consecutive recorded frames per letter. Consecutive frames are
-//! near-copies, so the examples and the test rows come from different stretches with a gap
-//! between: examples from frames 20-39 of each letter (k of them, evenly spaced), test rows from
-//! frames 60-99. The first 20 frames are left out because the hand is still moving into the
-//! letter there (with examples from frames 0-29 and tests from 50-99 the curve is lower: 0.893,
-//! 0.911 at k = 5 with the nearest-example vote alone; docs/signs.md), just as the app's
-//! calibration waits for a steady hand. The blend's settings are chosen leave-one-person-out:
-//! for each person, the grid point that did best (mean over k = 1, 3, 5) on the other two.
+//! near-copies, so examples, validation and test rows come from different stretches: examples
+//! from frames 20-39 of each letter (k of them, evenly spaced), the blend's settings chosen on
+//! frames 40-59 (the grid point with the best mean over the three people and k = 1, 3, 5), test
+//! rows from frames 60-99, which choose nothing. The first 20 frames are left out because the
+//! hand is still moving into the letter there (with examples from frames 0-29 and tests from
+//! 50-99 the curve is lower; docs/signs.md), just as the app's calibration waits for a steady
+//! hand.
 //!
 //! ```sh
 //! cargo run --release -p signbridge-signs --example calibration_curve
-//! GRID=1 CONFUSIONS=1 cargo run --release -p signbridge-signs --example calibration_curve
+//! # a grid over Blend's fields (GRID_STEPS, GRID_LR, GRID_PRIOR, GRID_HIDDEN, GRID_W, GRID_TAU,
+//! # GRID_DEG, GRID_STRETCH, GRID_SHIFT: comma-separated), other k (KS=0,3,20), confusions:
+//! GRID=1 GRID_SHIFT=0,0.5,1 KS=0,1,3,5 CONFUSIONS=1 cargo run --release -p signbridge-signs --example calibration_curve
 //! ```
 
 use std::collections::BTreeMap;
