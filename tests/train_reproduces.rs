@@ -1,5 +1,6 @@
 //! `signbridge train` rebuilds the committed classifier weights byte for byte: our own detector's
-//! landmarks of `images/train` plus the permitted landmark tables, trained deterministically.
+//! landmarks of `images/train` and of the padded digit photos plus the permitted landmark tables,
+//! trained deterministically.
 //! The committed weights were trained on tract's landmarks, so the test runs the detector on
 //! tract (LiteRT's landmarks differ from tract's by up to 3e-4, which changes some weights'
 //! last digits).
@@ -21,6 +22,8 @@ fn train_reproduces_the_committed_weights_byte_for_byte() {
         .arg(&out)
         .arg("--landmarks")
         .arg(scratch.join("train_landmarks.jsonl"))
+        .arg("--digits-landmarks")
+        .arg(scratch.join("digits_landmarks.jsonl"))
         .status()
         .expect("signbridge runs");
     assert!(status.success(), "signbridge train failed");

@@ -1,5 +1,7 @@
 //! `signbridge train`: rebuilds the classifier's weights file from `shared/data`: the permitted
-//! landmark tables plus the landmarks our own detector finds in `images/train`. Detection runs
+//! landmark tables plus the landmarks our own detector finds in `images/train` and in
+//! `images/digits_ardamavi` (218 students; its digits 0, 2, 6 and 9 are the handshapes of O, V,
+//! W and F). Detection runs
 //! on every core (the models shared, each thread taking the next photo); the lines are written
 //! in photo order, so the result does not depend on the number of threads.
 
@@ -13,7 +15,7 @@ use anyhow::Context;
 use signbridge_server::wire::{detect_line, DetectLine};
 use signbridge_server::{PipelineArgs, PipelineSettings};
 use signbridge_signs::train_default;
-use signbridge_vision::{HandPipeline, VisionError};
+use signbridge_vision::{Frame, HandPipeline, VisionError};
 
 use super::read_frame;
 
@@ -28,6 +30,10 @@ pub struct TrainArgs {
     /// Keep our detector's landmarks of images/train here (JSON lines, the `detect --json` format).
     #[arg(long, default_value = "target/train_landmarks.jsonl")]
     pub landmarks: PathBuf,
+    /// Keep our detector's landmarks of images/digits_ardamavi here (same format; the photos are
+    /// padded before detection, so the pixels are those of the padded picture).
+    #[arg(long, default_value = "target/digits_landmarks.jsonl")]
+    pub digits_landmarks: PathBuf,
     /// Detection threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -35,46 +41,81 @@ pub struct TrainArgs {
     pub pipeline: PipelineArgs,
 }
 
-pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
-    let start = Instant::now();
-    let settings = PipelineSettings::try_from(&args.pipeline)?;
-    let pipeline = super::load_pipeline(&settings)?;
-    let train_dir = args.data.join("images/train");
+/// The digit photos are 100×100 crops that the hand fills: the palm detector misses most of
+/// them as they are, so each is padded to this many times its size before detection.
+const DIGIT_PAD: u32 = 3;
+
+/// The photos of every folder of `dir` (one folder per label), sorted.
+fn photos_by_folder(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut photos: Vec<PathBuf> = Vec::new();
-    for letter in
-        std::fs::read_dir(&train_dir).with_context(|| format!("reading {}", train_dir.display()))?
-    {
-        let letter = letter?.path();
-        if letter.is_dir() {
-            for photo in std::fs::read_dir(&letter)? {
+    for folder in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let folder = folder?.path();
+        if folder.is_dir() {
+            for photo in std::fs::read_dir(&folder)? {
                 photos.push(photo?.path());
             }
         }
     }
     photos.sort();
-    let threads = match args.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
-    let lines = detect_all(&pipeline, &settings, &photos, threads)?;
-    if let Some(parent) = args.landmarks.parent() {
+    Ok(photos)
+}
+
+/// Detects a hand in each photo (padded by `pad`) and writes the lines to `out`.
+fn detect_to_file(
+    pipeline: &HandPipeline,
+    settings: &PipelineSettings,
+    photos: &[PathBuf],
+    pad: u32,
+    threads: usize,
+    out: &std::path::Path,
+) -> anyhow::Result<usize> {
+    let lines = detect_all(pipeline, settings, photos, pad, threads)?;
+    if let Some(parent) = out.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let mut jsonl = std::io::BufWriter::new(std::fs::File::create(&args.landmarks)?);
+    let mut jsonl = std::io::BufWriter::new(
+        std::fs::File::create(out).with_context(|| format!("writing {}", out.display()))?,
+    );
     let mut with_hand = 0;
     for line in &lines {
         with_hand += usize::from(line.hands.as_ref().is_some_and(|h| !h.is_empty()));
         writeln!(jsonl, "{}", serde_json::to_string(line)?)?;
     }
     jsonl.flush()?;
-    drop(jsonl);
+    Ok(with_hand)
+}
+
+pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
+    let start = Instant::now();
+    let settings = PipelineSettings::try_from(&args.pipeline)?;
+    let pipeline = super::load_pipeline(&settings)?;
+    let threads = match args.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let photos = photos_by_folder(&args.data.join("images/train"))?;
+    let with_hand = detect_to_file(&pipeline, &settings, &photos, 1, threads, &args.landmarks)?;
+    let digits = photos_by_folder(&args.data.join("images/digits_ardamavi"))?;
+    let digits_with_hand = detect_to_file(
+        &pipeline,
+        &settings,
+        &digits,
+        DIGIT_PAD,
+        threads,
+        &args.digits_landmarks,
+    )?;
     let detected = start.elapsed();
     eprintln!(
-        "detector: hands in {with_hand} of {} training photos ({:.1} s, {threads} threads)",
+        "detector: hands in {with_hand} of {} training photos and {digits_with_hand} of {} \
+         digit photos ({:.1} s, {threads} threads)",
         photos.len(),
+        digits.len(),
         detected.as_secs_f64()
     );
-    let (classifier, report) = train_default(&args.data, std::slice::from_ref(&args.landmarks))?;
+    let (classifier, report) = train_default(
+        &args.data,
+        &[args.landmarks.clone(), args.digits_landmarks.clone()],
+    )?;
     let bytes = classifier.to_bytes();
     std::fs::write(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
     eprintln!("{}", serde_json::to_string_pretty(&report)?);
@@ -89,15 +130,33 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Every photo's `detect --json` line, in the order of `photos`, detected on `threads` threads.
+/// `rgb` centred in a picture `pad` times its size whose border repeats its edge pixels (a
+/// hand cut by the crop's edge continues into the border, as an arm would).
+fn pad_by_edge(rgb: &image::RgbImage, pad: u32) -> image::RgbImage {
+    let (w, h) = rgb.dimensions();
+    let (pw, ph) = (w * pad, h * pad);
+    let (ox, oy) = ((pw - w) / 2, (ph - h) / 2);
+    image::RgbImage::from_fn(pw, ph, |x, y| {
+        let sx = x.saturating_sub(ox).min(w - 1);
+        let sy = y.saturating_sub(oy).min(h - 1);
+        *rgb.get_pixel(sx, sy)
+    })
+}
+
+/// Every photo's `detect --json` line, in the order of `photos` (each padded to `pad` times its
+/// size when `pad` > 1), detected on `threads` threads.
 fn detect_all(
     pipeline: &HandPipeline,
     settings: &PipelineSettings,
     photos: &[PathBuf],
+    pad: u32,
     threads: usize,
 ) -> Result<Vec<DetectLine>, VisionError> {
     let detect = |path: &PathBuf| -> Result<DetectLine, VisionError> {
-        let frame = read_frame(path, &settings.limits)?;
+        let mut frame = read_frame(path, &settings.limits)?;
+        if pad > 1 {
+            frame = Frame::from_rgb(pad_by_edge(&frame.rgb, pad), &settings.limits)?;
+        }
         let hands = pipeline.detect(&frame)?.hands;
         Ok(detect_line(
             path.to_string_lossy().into_owned(),

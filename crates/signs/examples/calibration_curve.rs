@@ -3,17 +3,19 @@
 //! per letter.
 //!
 //! Each person's table holds 100 consecutive recorded frames per letter. Consecutive frames are
-//! near-copies, so the examples and the test rows come from different stretches with a gap
-//! between: examples from frames 20-39 of each letter (k of them, evenly spaced), test rows from
-//! frames 60-99. The first 20 frames are left out because the hand is still moving into the
-//! letter there (with examples from frames 0-29 and tests from 50-99 the curve is lower: 0.893,
-//! 0.911 at k = 5 with the nearest-example vote alone; docs/signs.md), just as the app's
-//! calibration waits for a steady hand. The blend's settings are chosen leave-one-person-out:
-//! for each person, the grid point that did best (mean over k = 1, 3, 5) on the other two.
+//! near-copies, so examples, validation and test rows come from different stretches: examples
+//! from frames 20-39 of each letter (k of them, evenly spaced), the blend's settings chosen on
+//! frames 40-59 (the grid point with the best mean over the three people and k = 1, 3, 5), test
+//! rows from frames 60-99, which choose nothing. The first 20 frames are left out because the
+//! hand is still moving into the letter there (with examples from frames 0-29 and tests from
+//! 50-99 the curve is lower; docs/signs.md), just as the app's calibration waits for a steady
+//! hand.
 //!
 //! ```sh
 //! cargo run --release -p signbridge-signs --example calibration_curve
-//! GRID=1 CONFUSIONS=1 cargo run --release -p signbridge-signs --example calibration_curve
+//! # a grid over Blend's fields (GRID_STEPS, GRID_LR, GRID_PRIOR, GRID_HIDDEN, GRID_W, GRID_TAU,
+//! # GRID_DEG, GRID_STRETCH, GRID_SHIFT: comma-separated), other k (KS=0,3,20), confusions:
+//! GRID=1 GRID_SHIFT=0,0.5,1 KS=0,1,3,5 CONFUSIONS=1 cargo run --release -p signbridge-signs --example calibration_curve
 //! ```
 
 use std::collections::BTreeMap;
@@ -24,7 +26,11 @@ use signbridge_signs::dataset::tables::load_bisonhacks_person;
 use signbridge_signs::{Blend, Calibrated, Classifier, Hand, Profile};
 
 const KS: [usize; 4] = [0, 1, 3, 5];
+/// Where the examples come from.
 const POOL: std::ops::Range<usize> = 20..40;
+/// Where the blend's settings are chosen.
+const VALIDATION: std::ops::Range<usize> = 40..60;
+/// Where the curve is measured.
 const TEST: std::ops::Range<usize> = 60..100;
 
 struct Person {
@@ -46,17 +52,31 @@ impl Person {
         profile
     }
 
-    fn accuracy(&self, classifier: &Arc<Classifier>, profile: &Profile, blend: Blend) -> f64 {
+    fn accuracy(
+        &self,
+        classifier: &Arc<Classifier>,
+        profile: &Profile,
+        blend: Blend,
+        rows: std::ops::Range<usize>,
+    ) -> f64 {
         let calibrated = Calibrated::new(Arc::clone(classifier), profile, blend);
         let (mut right, mut all) = (0usize, 0usize);
         for (label, frames) in &self.letters {
-            for hand in &frames[TEST] {
+            for hand in &frames[rows.clone()] {
                 all += 1;
                 right += usize::from(&calibrated.classify(hand).label == label);
             }
         }
         right as f64 / all as f64
     }
+}
+
+/// A list of numbers from the environment (`GRID_W=0.3,0.5`), or `default`.
+fn list<T: std::str::FromStr + Copy>(name: &str, default: &[T]) -> Vec<T> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.split(',').filter_map(|x| x.parse().ok()).collect())
+        .unwrap_or_else(|| default.to_vec())
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -75,120 +95,110 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         people.push(Person { letters });
     }
-    let mut grid: Vec<Blend> = Vec::new();
-    for steps in [0usize, 100, 300] {
-        for (learning_rate, prior) in [(0.2f32, 0.01f32), (0.2, 0.1), (0.5, 0.001), (0.5, 0.0)] {
-            if steps == 0 && (learning_rate, prior) != (0.2, 0.01) {
-                continue;
-            }
-            for weight in [0.0f32, 0.3, 0.5] {
-                for tau in [0.01f32, 0.02, 0.05] {
-                    if weight == 0.0 && tau != 0.01 {
-                        continue;
+    let d = Blend::DEFAULT;
+    let mut grid: Vec<Blend> = vec![d];
+    for steps in list("GRID_STEPS", &[d.steps]) {
+        for learning_rate in list("GRID_LR", &[d.learning_rate]) {
+            for prior in list("GRID_PRIOR", &[d.prior]) {
+                for hidden_rate in list("GRID_HIDDEN", &[d.hidden_rate]) {
+                    for weight in list("GRID_W", &[d.weight]) {
+                        for tau in list("GRID_TAU", &[d.tau]) {
+                            for augment_deg in list("GRID_DEG", &[d.augment_deg]) {
+                                for augment_stretch in list("GRID_STRETCH", &[d.augment_stretch]) {
+                                    for shift in list("GRID_SHIFT", &[d.shift]) {
+                                        let b = Blend {
+                                            weight,
+                                            tau,
+                                            space: Space::Hidden,
+                                            steps,
+                                            learning_rate,
+                                            prior,
+                                            hidden_rate,
+                                            augment_deg,
+                                            augment_stretch,
+                                            shift,
+                                        };
+                                        if !grid.contains(&b) {
+                                            grid.push(b);
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
-                    grid.push(Blend {
-                        weight,
-                        tau,
-                        space: Space::Hidden,
-                        steps,
-                        learning_rate,
-                        prior,
-                    });
                 }
             }
         }
     }
-    if !grid.contains(&Blend::DEFAULT) {
-        grid.push(Blend::DEFAULT);
-    }
-    // accuracy[person][grid][k]
-    let table: Vec<Vec<Vec<f64>>> = people
+    let ks = list("KS", &KS);
+    let profiles: Vec<Vec<Profile>> = people
         .iter()
-        .map(|p| {
-            let profiles: Vec<Profile> = KS.iter().map(|&k| p.profile(&classifier, k)).collect();
-            grid.iter()
-                .map(|&b| {
-                    profiles
-                        .iter()
-                        .map(|pr| p.accuracy(&classifier, pr, b))
+        .map(|p| ks.iter().map(|&k| p.profile(&classifier, k)).collect())
+        .collect();
+    // validation[grid][person][k], on frames VALIDATION
+    let validation: Vec<Vec<Vec<f64>>> = grid
+        .iter()
+        .map(|&b| {
+            people
+                .iter()
+                .zip(&profiles)
+                .map(|(p, prs)| {
+                    prs.iter()
+                        .map(|pr| p.accuracy(&classifier, pr, b, VALIDATION))
                         .collect()
                 })
                 .collect()
         })
         .collect();
-    let mean_k = |v: &[f64]| v[1..].iter().sum::<f64>() / (v.len() - 1) as f64;
+    // The score of a setting: mean over people and k = 1, 3, 5 on the validation frames.
+    let score = |g: usize| -> f64 {
+        validation[g]
+            .iter()
+            .map(|v| v[1..].iter().sum::<f64>() / (v.len() - 1) as f64)
+            .sum::<f64>()
+            / people.len() as f64
+    };
     if std::env::var_os("GRID").is_some() {
         for (g, b) in grid.iter().enumerate() {
-            let row: Vec<String> = (0..people.len())
-                .map(|p| format!("{:.3}/{:.3}", table[p][g][2], table[p][g][3]))
+            let k3: Vec<String> = validation[g]
+                .iter()
+                .map(|v| format!("{:.3}", v[2]))
                 .collect();
+            println!("validation {:.4} (k=3: {}): {b:?}", score(g), k3.join(" "));
+        }
+    }
+    let best = (0..grid.len())
+        .max_by(|&a, &b| score(a).total_cmp(&score(b)).then(b.cmp(&a)))
+        .expect("a grid");
+    println!(
+        "examples: frames {POOL:?} of each letter; settings chosen on frames {VALIDATION:?}; \
+         test: frames {TEST:?}; letters per person: {}",
+        people[0].letters.len()
+    );
+    for (name, g) in [("the shipped blend", 0), ("the best on validation", best)] {
+        println!("\n{name} ({:?}), test frames:", grid[g]);
+        println!(
+            "{:>3} | {:>8} {:>8} {:>8} | {:>6}",
+            "k", "person 1", "person 2", "person 3", "mean"
+        );
+        for (ki, k) in ks.iter().enumerate() {
+            let row: Vec<f64> = people
+                .iter()
+                .zip(&profiles)
+                .map(|(p, prs)| p.accuracy(&classifier, &prs[ki], grid[g], TEST))
+                .collect();
+            let mean = row.iter().sum::<f64>() / row.len() as f64;
             println!(
-                "w {} tau {} steps {} lr {} prior {}: k3/k5 {}",
-                b.weight,
-                b.tau,
-                b.steps,
-                b.learning_rate,
-                b.prior,
-                row.join("  ")
+                "{k:>3} | {:>8.3} {:>8.3} {:>8.3} | {mean:>6.3}",
+                row[0], row[1], row[2]
             );
         }
     }
-    println!(
-        "examples: frames {POOL:?} of each letter; test: frames {TEST:?}; letters per person: {}",
-        people[0].letters.len()
-    );
-    println!("\nleave-one-person-out blend (chosen on the other two people):");
-    println!(
-        "{:>3} | {:>8} {:>8} {:>8} | {:>6}",
-        "k", "person 1", "person 2", "person 3", "mean"
-    );
-    let mut chosen = Vec::new();
-    for held in 0..people.len() {
-        let best = (0..grid.len())
-            .max_by(|&a, &b| {
-                let score = |g: usize| -> f64 {
-                    (0..people.len())
-                        .filter(|&o| o != held)
-                        .map(|o| mean_k(&table[o][g]))
-                        .sum()
-                };
-                score(a).total_cmp(&score(b))
-            })
-            .expect("a grid");
-        chosen.push(best);
-    }
-    for (ki, k) in KS.iter().enumerate() {
-        let row: Vec<f64> = (0..people.len()).map(|p| table[p][chosen[p]][ki]).collect();
-        let mean = row.iter().sum::<f64>() / row.len() as f64;
-        println!(
-            "{k:>3} | {:>8.3} {:>8.3} {:>8.3} | {mean:>6.3}",
-            row[0], row[1], row[2]
-        );
-    }
-    for (p, &g) in chosen.iter().enumerate() {
-        println!("  person {}: {:?}", p + 1, grid[g]);
-    }
     if std::env::var_os("CONFUSIONS").is_some() {
-        let b = Blend::DEFAULT;
         for (i, p) in people.iter().enumerate() {
-            let c = confusions(&classifier, p, &p.profile(&classifier, 5), b);
-            println!("person {}: {:?}", i + 1, &c[..c.len().min(8)]);
-            let c0 = confusions(&classifier, p, &Profile::new(), b);
-            println!("  uncalibrated: {:?}", &c0[..c0.len().min(8)]);
+            let c = confusions(&classifier, p, &profiles[i][2], grid[best]);
+            println!("person {} (k = 3): {:?}", i + 1, &c[..c.len().min(8)]);
         }
-    }
-    let default = grid
-        .iter()
-        .position(|&b| b == Blend::DEFAULT)
-        .expect("the default is on the grid");
-    println!("\nthe shipped blend ({:?}):", Blend::DEFAULT);
-    for (ki, k) in KS.iter().enumerate() {
-        let row: Vec<f64> = (0..people.len()).map(|p| table[p][default][ki]).collect();
-        let mean = row.iter().sum::<f64>() / row.len() as f64;
-        println!(
-            "{k:>3} | {:>8.3} {:>8.3} {:>8.3} | {mean:>6.3}",
-            row[0], row[1], row[2]
-        );
     }
     Ok(())
 }

@@ -7,7 +7,8 @@
 //! ```
 //! Training settings can be overridden for experiments with `SIGNS_HIDDEN=64,32`,
 //! `SIGNS_EPOCHS`, `SIGNS_AUGMENT`, `SIGNS_CAP`, `SIGNS_LR`, `SIGNS_WD`, `SIGNS_LS` (label
-//! smoothing), `SIGNS_SEED`.
+//! smoothing), `SIGNS_SEED`, `SIGNS_TRAIN_JSONL` (detector files, `:`-separated),
+//! `SIGNS_DIGITS_NOTHING=1`; `EVAL_REJECT` reads with another rejection threshold.
 
 use signbridge_signs::dataset::{default_data_dir, jsonl, tables};
 use signbridge_signs::train::{load_permitted, train_with_report};
@@ -49,10 +50,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = default_data_dir();
     // `SIGNS_TRAIN_JSONL=target/train_landmarks.jsonl` trains on our own detector's landmarks of
     // images/train (what `signbridge train` writes) instead of MediaPipe's.
-    let train_jsonl = vec![std::env::var_os("SIGNS_TRAIN_JSONL")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| data.join("reference/train.jsonl"))];
-    let base = load_permitted(&data, &train_jsonl)?;
+    // Several files are separated by `:` (`target/train_landmarks.jsonl:target/digits_landmarks.jsonl`
+    // adds the digit photos as `signbridge train` does).
+    let train_jsonl: Vec<std::path::PathBuf> = match std::env::var_os("SIGNS_TRAIN_JSONL") {
+        Some(v) => std::env::split_paths(&v).collect(),
+        None => vec![data.join("reference/train.jsonl")],
+    };
+    let mut base = load_permitted(&data, &train_jsonl)?;
+    // `SIGNS_DIGITS_NOTHING=1`: the six digits that are not letters train `nothing`.
+    if std::env::var_os("SIGNS_DIGITS_NOTHING").is_some() {
+        for s in base.iter_mut() {
+            if ["1", "3", "4", "5", "7", "8"].contains(&s.label.as_str()) {
+                s.label = signbridge_signs::NOTHING.to_string();
+            }
+        }
+    }
     let persons: Vec<_> = (1..=3)
         .map(|p| tables::load_bisonhacks_person(&data, p))
         .collect::<Result<_, _>>()?;
@@ -75,6 +87,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("the committed default model (crates/signs/model/classifier.json)");
         Classifier::default_model()
     };
+    let mut clf = clf;
+    // `EVAL_REJECT=0.2` reads with another rejection threshold (the model is not retrained).
+    if let Some(v) = std::env::var("EVAL_REJECT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        clf.reject_below = v;
+        println!("reject_below = {v}");
+    }
     let mut lopo = Vec::new();
     for (i, person) in persons.iter().enumerate() {
         let clf: Classifier = if plus {
@@ -124,6 +145,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .flatten()
         .filter(|s| signbridge_signs::LETTERS.contains(&s.label.as_str()))
         .collect();
+    // A hand showing a letter should read as its best guess, never `nothing` (issue 13).
+    let (mut as_nothing, mut by_rejection) = (0usize, 0usize);
+    for s in &person_letters {
+        let p = clf.classify(&s.hand);
+        if p.label == signbridge_signs::NOTHING {
+            as_nothing += 1;
+            by_rejection += usize::from(p.top[0].0 != signbridge_signs::NOTHING);
+        }
+    }
+    println!(
+        "bisonhacks letters read as 'nothing': {as_nothing}/{} ({by_rejection} of them below reject_below {})",
+        person_letters.len(),
+        clf.reject_below
+    );
     for control in [signbridge_signs::SPACE, signbridge_signs::DELETE] {
         let n = person_letters
             .iter()

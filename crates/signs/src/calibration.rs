@@ -1,6 +1,5 @@
 //! Personal calibration: a signer's own examples of each letter (landmarks only, never pixels)
-//! make the shipped classifier fit their hand. The classifier's calibrated probabilities are
-//! blended with a nearest-example vote in the classifier's own standardised feature space:
+//! make the shipped classifier fit their hand:
 //!
 //! first the classifier's output layer is fine-tuned on the examples (a few hundred gradient steps
 //! on their hidden-layer activations, pulled towards the shipped weights), then its probabilities
@@ -8,9 +7,10 @@
 //! `p = (1 − w) · p_model + w · p_examples`, `p_examples(c) ∝ exp(−d_c / τ)` over the labels that
 //! have examples, `d_c` the mean squared distance to the nearest example of `c`.
 //!
-//! [`Blend::DEFAULT`] was chosen by leave-one-person-out on the three-person table
-//! (`examples/calibration_curve.rs`, docs/signs.md): for each person, the values that did best on
-//! the other two.
+//! [`Blend::DEFAULT`] was chosen on the three-person table (`examples/calibration_curve.rs`,
+//! docs/signs.md): examples from frames 20-39 of each letter, settings chosen on frames 40-59,
+//! measured on 60-99. [`Blend`]'s other knobs (fine-tuning the hidden layer too, augmented
+//! examples, taking off the signer's mean offset) were measured there and are off: none helped.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,6 +21,7 @@ use crate::classifier::{Classifier, LetterReader, Prediction};
 use crate::error::{Result, SignsError};
 use crate::features::{canonicalize, Hand};
 use crate::labels::NOTHING;
+use crate::mlp::Mlp;
 
 /// Version of the profile file layout.
 pub const PROFILE_FORMAT: u32 = 1;
@@ -127,12 +128,22 @@ pub struct Blend {
     /// Gradient steps that fine-tune the output layer on the examples (0: none).
     pub steps: usize,
     pub learning_rate: f32,
-    /// Pull of the fine-tuned layer back towards the shipped one.
+    /// Pull of the fine-tuned weights back towards the shipped ones.
     pub prior: f32,
+    /// Learning rate of the hidden layer relative to the output layer's (0: only the output
+    /// layer is fine-tuned).
+    pub hidden_rate: f32,
+    /// Each example also counts turned by ±`augment_deg` degrees about the wrist and stretched
+    /// in x by ±`augment_stretch` (a 3 × 3 grid with the example itself; 0 and 0: as it is).
+    pub augment_deg: f32,
+    pub augment_stretch: f32,
+    /// Share (0-1) of the signer's mean offset from the shipped handshapes, in the classifier's
+    /// standardised features, that is taken off every hand before it is read.
+    pub shift: f32,
 }
 
 impl Blend {
-    /// What every person's leave-one-person-out choice agreed on (docs/signs.md).
+    /// The best on the validation frames (docs/signs.md); the knobs after `prior` are off.
     pub const DEFAULT: Blend = Blend {
         weight: 0.3,
         tau: 0.02,
@@ -140,64 +151,103 @@ impl Blend {
         steps: 300,
         learning_rate: 0.5,
         prior: 0.001,
+        hidden_rate: 0.0,
+        augment_deg: 0.0,
+        augment_stretch: 0.0,
+        shift: 0.0,
     };
 }
 
-/// The output layer, `[class][hidden]` row-major, and its biases.
-#[derive(Debug)]
-struct Head {
-    weights: Vec<f32>,
-    biases: Vec<f32>,
-}
-
-/// Fine-tunes `classifier`'s output layer on `(class, hidden activations)` pairs: full-batch
-/// gradient descent on the temperature-scaled cross-entropy, with an L2 pull towards the shipped
-/// weights so that letters without examples keep their place.
-fn fine_tune(classifier: &Classifier, examples: &[(usize, Vec<f32>)], blend: Blend) -> Head {
-    let net = &classifier.net;
+/// Fine-tunes a copy of `classifier`'s network on `(class, standardised input)` pairs:
+/// full-batch gradient descent on the temperature-scaled cross-entropy, with an L2 pull towards
+/// the shipped weights so that letters without examples keep their place. The output layer
+/// learns at [`Blend::learning_rate`], the hidden layer (when the network has one) at
+/// `hidden_rate` times that (0: frozen).
+fn fine_tune(classifier: &Classifier, examples: &[(usize, Vec<f32>)], blend: Blend) -> Mlp {
+    let shipped = &classifier.net;
+    let mut net = shipped.clone();
     let last = net.weights.len() - 1;
-    let (w0, b0) = (&net.weights[last], &net.biases[last]);
-    let classes = b0.len();
-    let hidden = w0.len() / classes;
-    let mut w = w0.clone();
-    let mut b = b0.clone();
+    let classes = net.biases[last].len();
+    let hidden = net.weights[last].len() / classes;
+    let tune_hidden = blend.hidden_rate > 0.0 && last == 1;
     let t = classifier.temperature;
     let n = examples.len().max(1) as f32;
+    // With the hidden layer frozen its activations never change: compute them once.
+    let frozen: Vec<Vec<f32>> = if tune_hidden {
+        Vec::new()
+    } else {
+        examples.iter().map(|(_, x)| shipped.embedding(x)).collect()
+    };
     for _ in 0..blend.steps {
-        let mut gw = vec![0.0f32; w.len()];
-        let mut gb = vec![0.0f32; b.len()];
-        for (y, h) in examples {
+        let mut grads: Vec<Vec<f32>> = net.weights.iter().map(|w| vec![0.0; w.len()]).collect();
+        let mut grad_b: Vec<Vec<f32>> = net.biases.iter().map(|b| vec![0.0; b.len()]).collect();
+        for (i, (y, x)) in examples.iter().enumerate() {
+            let h = if tune_hidden {
+                net.embedding(x)
+            } else {
+                frozen[i].clone()
+            };
+            let (w, b) = (&net.weights[last], &net.biases[last]);
             let z: Vec<f32> = (0..classes)
                 .map(|c| {
                     (b[c]
                         + w[c * hidden..(c + 1) * hidden]
                             .iter()
-                            .zip(h)
-                            .map(|(a, x)| a * x)
+                            .zip(&h)
+                            .map(|(a, v)| a * v)
                             .sum::<f32>())
                         / t
                 })
                 .collect();
             let p = crate::mlp::softmax(&z);
-            for c in 0..classes {
-                let g = (p[c] - f32::from(c == *y)) / (t * n);
-                gb[c] += g;
-                for (gwi, x) in gw[c * hidden..(c + 1) * hidden].iter_mut().zip(h) {
-                    *gwi += g * x;
+            let dz: Vec<f32> = (0..classes)
+                .map(|c| (p[c] - f32::from(c == *y)) / (t * n))
+                .collect();
+            for (c, g) in dz.iter().enumerate() {
+                grad_b[last][c] += g;
+                for (gw, v) in grads[last][c * hidden..(c + 1) * hidden].iter_mut().zip(&h) {
+                    *gw += g * v;
+                }
+            }
+            if tune_hidden {
+                let n_in = x.len();
+                for (j, hj) in h.iter().enumerate() {
+                    if *hj <= 0.0 {
+                        continue;
+                    }
+                    let dh: f32 = (0..classes).map(|c| dz[c] * w[c * hidden + j]).sum();
+                    grad_b[0][j] += dh;
+                    for (gw, v) in grads[0][j * n_in..(j + 1) * n_in].iter_mut().zip(x) {
+                        *gw += dh * v;
+                    }
                 }
             }
         }
-        for (i, wi) in w.iter_mut().enumerate() {
-            *wi -= blend.learning_rate * (gw[i] + blend.prior * (*wi - w0[i]));
-        }
-        for (c, bi) in b.iter_mut().enumerate() {
-            *bi -= blend.learning_rate * (gb[c] + blend.prior * (*bi - b0[c]));
+        for l in 0..=last {
+            let rate = if l == last {
+                blend.learning_rate
+            } else if tune_hidden {
+                blend.learning_rate * blend.hidden_rate
+            } else {
+                continue;
+            };
+            for ((wi, g), w0) in net.weights[l]
+                .iter_mut()
+                .zip(&grads[l])
+                .zip(&shipped.weights[l])
+            {
+                *wi -= rate * (g + blend.prior * (*wi - w0));
+            }
+            for ((bi, g), b0) in net.biases[l]
+                .iter_mut()
+                .zip(&grad_b[l])
+                .zip(&shipped.biases[l])
+            {
+                *bi -= rate * (g + blend.prior * (*bi - b0));
+            }
         }
     }
-    Head {
-        weights: w,
-        biases: b,
-    }
+    net
 }
 
 /// A classifier fitted to one signer: the shipped model plus that signer's examples. Built once
@@ -206,29 +256,31 @@ fn fine_tune(classifier: &Classifier, examples: &[(usize, Vec<f32>)], blend: Ble
 #[derive(Debug)]
 pub struct Calibrated {
     classifier: Arc<Classifier>,
-    /// The output layer fine-tuned on the examples, when [`Blend::steps`] asks for it.
-    head: Option<Head>,
-    /// Per class index with examples: their standardised features.
+    /// Taken off every hand's standardised features ([`Blend::shift`]); empty: none.
+    offset: Vec<f32>,
+    /// The network fine-tuned on the examples, when [`Blend::steps`] asks for it.
+    tuned: Option<Mlp>,
+    /// Per class index with examples: their features in the blend's space.
     examples: Vec<(usize, Vec<Vec<f32>>)>,
     blend: Blend,
 }
 
 impl Calibrated {
     pub fn new(classifier: Arc<Classifier>, profile: &Profile, blend: Blend) -> Calibrated {
-        let examples = Self::example_features(&classifier, profile, blend);
-        let head = (blend.steps > 0 && !examples.is_empty()).then(|| {
-            fine_tune(
-                &classifier,
-                &Self::anchored_pairs(&classifier, profile),
-                blend,
-            )
-        });
-        Calibrated {
+        let offset = signer_offset(&classifier, profile, blend.shift);
+        let mut calibrated = Calibrated {
             classifier,
-            head,
-            examples,
+            offset,
+            tuned: None,
+            examples: Vec::new(),
             blend,
+        };
+        calibrated.examples = calibrated.example_features(profile);
+        if blend.steps > 0 && !calibrated.examples.is_empty() {
+            let pairs = calibrated.anchored_pairs(profile);
+            calibrated.tuned = Some(fine_tune(&calibrated.classifier, &pairs, blend));
         }
+        calibrated
     }
 
     /// The shipped classifier underneath.
@@ -236,71 +288,68 @@ impl Calibrated {
         &self.classifier
     }
 
-    /// Per class index with examples: their features in the blend's space.
-    fn example_features(
-        classifier: &Classifier,
-        profile: &Profile,
-        blend: Blend,
-    ) -> Vec<(usize, Vec<Vec<f32>>)> {
+    /// A hand in `space`, after the signer's offset is taken off.
+    fn embed(&self, space: Space, hand: &Hand) -> Vec<f32> {
+        let mut x = self.classifier.input(hand);
+        for (v, o) in x.iter_mut().zip(&self.offset) {
+            *v -= o;
+        }
+        match space {
+            Space::Features => x,
+            Space::Hidden => self.classifier.net.embedding(&x),
+        }
+    }
+
+    /// Per class index with examples: their features (augmented) in the blend's space.
+    fn example_features(&self, profile: &Profile) -> Vec<(usize, Vec<Vec<f32>>)> {
         profile
             .examples
             .iter()
             .filter_map(|(label, hands)| {
-                let i = classifier.classes.iter().position(|c| c == label)?;
-                let feats = hands
+                let i = self.classifier.classes.iter().position(|c| c == label)?;
+                let feats: Vec<Vec<f32>> = hands
                     .iter()
-                    .map(|h| embed(classifier, blend.space, h))
+                    .flat_map(|h| variants(h, self.blend))
+                    .map(|h| self.embed(self.blend.space, &h))
                     .collect();
-                Some((i, feats))
+                (!feats.is_empty()).then_some((i, feats))
             })
-            .filter(|(_, f): &(usize, Vec<Vec<f32>>)| !f.is_empty())
             .collect()
     }
 
-    /// The fine-tuning set: the signer's examples, and the shipped handshape of each letter
-    /// they gave none of.
-    fn anchored_pairs(classifier: &Classifier, profile: &Profile) -> Vec<(usize, Vec<f32>)> {
+    /// The fine-tuning set: the signer's examples (augmented), and the shipped handshape of
+    /// each letter they gave none of.
+    fn anchored_pairs(&self, profile: &Profile) -> Vec<(usize, Vec<f32>)> {
         let mut pairs: Vec<(usize, Vec<f32>)> = Vec::new();
-        for (i, class) in classifier.classes.iter().enumerate() {
+        for (i, class) in self.classifier.classes.iter().enumerate() {
             match profile.examples.get(class) {
                 Some(hands) if !hands.is_empty() => pairs.extend(
                     hands
                         .iter()
-                        .map(|h| (i, embed(classifier, Space::Hidden, h))),
+                        .flat_map(|h| variants(h, self.blend))
+                        .map(|h| (i, self.embed(Space::Features, &h))),
                 ),
                 // A letter the signer gave no example of is held in place by the shipped
                 // model's own example of it, so teaching one letter does not move the rest.
                 _ => pairs.extend(
-                    classifier
+                    self.classifier
                         .handshape(class)
-                        .map(|h| (i, embed(classifier, Space::Hidden, h))),
+                        .map(|h| (i, self.classifier.input(h))),
                 ),
             }
         }
         pairs
     }
 
-    /// The model's probabilities, through the fine-tuned output layer when there is one.
+    /// The model's probabilities, through the fine-tuned network when there is one.
     fn model_probabilities(&self, hand: &Hand) -> Vec<f32> {
-        let Some(head) = &self.head else {
+        if self.tuned.is_none() && self.offset.is_empty() {
             return self.classifier.probabilities(hand);
-        };
-        let h = embed(&self.classifier, Space::Hidden, hand);
-        let hidden = h.len();
+        }
+        let x = self.embed(Space::Features, hand);
+        let net = self.tuned.as_ref().unwrap_or(&self.classifier.net);
         let t = self.classifier.temperature;
-        let z: Vec<f32> = head
-            .biases
-            .iter()
-            .enumerate()
-            .map(|(c, b)| {
-                (b + head.weights[c * hidden..(c + 1) * hidden]
-                    .iter()
-                    .zip(&h)
-                    .map(|(a, x)| a * x)
-                    .sum::<f32>())
-                    / t
-            })
-            .collect();
+        let z: Vec<f32> = net.logits(&x).iter().map(|v| v / t).collect();
         crate::mlp::softmax(&z)
     }
 
@@ -310,7 +359,7 @@ impl Calibrated {
         if self.examples.is_empty() || self.blend.weight == 0.0 {
             return p;
         }
-        let x = embed(&self.classifier, self.blend.space, hand);
+        let x = self.embed(self.blend.space, hand);
         let dims = x.len() as f32;
         let distances: Vec<(usize, f32)> = self
             .examples
@@ -360,12 +409,56 @@ impl LetterReader for Calibrated {
     }
 }
 
-fn embed(classifier: &Classifier, space: Space, hand: &Hand) -> Vec<f32> {
-    let x = classifier.input(hand);
-    match space {
-        Space::Features => x,
-        Space::Hidden => classifier.net.embedding(&x),
+/// `share` of the mean difference, in standardised features, between the signer's examples and
+/// the shipped handshapes of the same labels (empty when there is nothing to take off).
+fn signer_offset(classifier: &Classifier, profile: &Profile, share: f32) -> Vec<f32> {
+    if share == 0.0 {
+        return Vec::new();
     }
+    let mut sum: Vec<f32> = Vec::new();
+    let mut n = 0usize;
+    for (label, hands) in &profile.examples {
+        let Some(anchor) = classifier.handshape(label) else {
+            continue;
+        };
+        let a = classifier.input(anchor);
+        for h in hands {
+            let x = classifier.input(h);
+            if sum.is_empty() {
+                sum = vec![0.0; x.len()];
+            }
+            for ((s, v), w) in sum.iter_mut().zip(&x).zip(&a) {
+                *s += v - w;
+            }
+            n += 1;
+        }
+    }
+    sum.iter().map(|s| share * s / n.max(1) as f32).collect()
+}
+
+/// The example and, when the blend asks for it, copies turned about the wrist and stretched in
+/// x (a canonical hand: wrist at the origin).
+fn variants(hand: &Hand, blend: Blend) -> Vec<Hand> {
+    if blend.augment_deg == 0.0 && blend.augment_stretch == 0.0 {
+        return vec![*hand];
+    }
+    let a = blend.augment_deg.to_radians();
+    let st = blend.augment_stretch;
+    let mut out = Vec::with_capacity(9);
+    for angle in [0.0, -a, a] {
+        for stretch in [1.0, 1.0 - st, 1.0 + st] {
+            let (s, c) = angle.sin_cos();
+            let mut v = *hand;
+            for (o, p) in v.iter_mut().zip(hand) {
+                let x = (p[0] - hand[0][0]) * stretch;
+                let y = p[1] - hand[0][1];
+                o[0] = c * x - s * y;
+                o[1] = s * x + c * y;
+            }
+            out.push(v);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -218,6 +218,24 @@ mod tests {
         assert_eq!(p.top[0].0, "A");
     }
 
+    /// Issue 13: a hand the model is unsure about shows its best guess with its low confidence;
+    /// only a hand no class reaches the threshold for (unclear) is `nothing`.
+    #[test]
+    fn an_unsure_hand_shows_its_best_guess_and_only_an_unclear_one_is_nothing() {
+        let c = Classifier::default_model();
+        let k = c.classes.len();
+        let r = c.classes.iter().position(|l| l == "R").unwrap();
+        let u = c.classes.iter().position(|l| l == "U").unwrap();
+        let mut p = vec![0.3 / (k - 2) as f32; k];
+        p[r] = 0.35;
+        p[u] = 0.35 - 1e-3;
+        let unsure = c.decide(&p);
+        assert_eq!(unsure.label, "R");
+        assert!((unsure.confidence - 0.35).abs() < 1e-6);
+        let flat = c.decide(&vec![1.0 / k as f32; k]);
+        assert_eq!(flat.label, NOTHING);
+    }
+
     #[test]
     fn a_nan_hand_is_nothing_not_a_panic() {
         let c = Classifier::default_model();

@@ -33,7 +33,9 @@ pub struct TrainOptions {
     pub max_per_source_class: usize,
     /// One group in `holdout_every` is held out to fit the temperature.
     pub holdout_every: u64,
-    /// Calibrated probability below which a prediction becomes `nothing`.
+    /// Calibrated probability below which a prediction becomes `nothing`: a hand no class
+    /// reaches this for is unclear. Above it an unsure hand shows its best guess with its low
+    /// confidence (the sentence builder decides whether to commit it).
     pub reject_below: f32,
 }
 
@@ -50,7 +52,7 @@ impl Default for TrainOptions {
             augment: 2,
             max_per_source_class: 150,
             holdout_every: 10,
-            reject_below: 0.4,
+            reject_below: 0.2,
         }
     }
 }
@@ -71,10 +73,17 @@ pub struct TrainReport {
     pub seconds: f32,
 }
 
-/// The class a training sample counts for, or `None` to leave it out. Letters are themselves;
-/// `space`/`delete`/`nothing` come from labels decided in docs/signs.md.
+/// ASL digits whose handshape is a letter, as `images/digits_ardamavi` names its folders.
+pub const DIGIT_LETTERS: [(&str, &str); 4] = [("0", "O"), ("2", "V"), ("6", "W"), ("9", "F")];
+
+/// The class a training sample counts for, or `None` to leave it out. Letters are themselves,
+/// and so are the digits of [`DIGIT_LETTERS`]; `space`/`delete`/`nothing` come from labels
+/// decided in docs/signs.md.
 pub fn training_label(sample: &Sample) -> Option<String> {
     let l = sample.label.as_str();
+    if let Some((_, letter)) = DIGIT_LETTERS.iter().find(|(d, _)| *d == l) {
+        return Some(letter.to_string());
+    }
     if labels::LETTERS.contains(&l) || [labels::SPACE, labels::DELETE, labels::NOTHING].contains(&l)
     {
         return Some(l.to_string());
