@@ -152,6 +152,8 @@ pub struct PredictionBody {
     pub language: &'static str,
     pub landmarks_detected: bool,
     pub hands: Vec<HandBody>,
+    /// Index in `hands` of the hand the letter was read from (`None`: no hand).
+    pub signing_hand: Option<usize>,
     pub image_width: u32,
     pub image_height: u32,
     /// Unix seconds when the frame was read.
@@ -168,6 +170,8 @@ impl PredictionBody {
             language: "ASL",
             landmarks_detected: !reading.hands.is_empty(),
             hands: reading.hands.iter().map(HandBody::from).collect(),
+            signing_hand: signbridge_interpreter::signing_hand(&reading.hands)
+                .and_then(|h| reading.hands.iter().position(|x| std::ptr::eq(x, h))),
             image_width: reading.image_width,
             image_height: reading.image_height,
             timestamp,
@@ -814,6 +818,29 @@ mod tests {
     }
 
     #[test]
+    fn a_prediction_names_the_hand_its_letter_was_read_from() {
+        let hand = |presence: f32| Hand {
+            id: 0,
+            handedness: signbridge_vision::Handedness::Right,
+            score: 0.9,
+            presence,
+            landmarks: [[0.0; 3]; 21],
+            world_landmarks: [[0.0; 3]; 21],
+        };
+        let reading = |hands: Vec<Hand>| Reading {
+            hands,
+            prediction: None,
+            image_width: 640,
+            image_height: 480,
+            timings: Default::default(),
+        };
+        let two = PredictionBody::new(&reading(vec![hand(0.6), hand(0.95)]), 0.0);
+        assert_eq!(two.signing_hand, Some(1));
+        let none = serde_json::to_value(PredictionBody::new(&reading(vec![]), 0.0)).unwrap();
+        assert_eq!(none["signing_hand"], serde_json::Value::Null);
+    }
+
+    #[test]
     fn a_prediction_message_is_one_flat_object() {
         let message = ServerMessage::Prediction(PredictionMessage {
             prediction: PredictionBody {
@@ -823,6 +850,7 @@ mod tests {
                 language: "ASL",
                 landmarks_detected: true,
                 hands: vec![],
+                signing_hand: None,
                 image_width: 640,
                 image_height: 480,
                 timestamp: 1.0,

@@ -130,8 +130,10 @@ impl BounceTracker {
         self.observe_at(t_ms, at, hand_size(h))
     }
 
-    /// Feed one frame's hand by its landmarks' centre and its size (same units).
+    /// Feed one frame's hand by its landmarks' centre and its size (same units). A timestamp
+    /// earlier than the last one counts as the last one.
     pub fn observe_at(&mut self, t_ms: u64, at: (f32, f32), size: f32) -> Option<Move> {
+        let t_ms = t_ms.max(self.recent.last().map_or(0, |s| s.t));
         let cfg = self.config.clone();
         let keep = cfg.max_ms.max(cfg.settle_ms);
         self.recent.retain(|s| t_ms.saturating_sub(s.t) <= keep);
@@ -310,6 +312,14 @@ mod tests {
             .map(|i| (0.0, -0.2 * (std::f32::consts::PI * i as f32 / 40.0).sin()))
             .collect();
         assert!(play(&path(1000, 40, &slow), 40).is_empty());
+    }
+
+    #[test]
+    fn timestamps_going_backwards_are_taken_as_the_last_one() {
+        let mut b = BounceTracker::default();
+        for t in [1000, 1040, 10, 1080, 0, 2000] {
+            assert!(b.observe_at(t, (0.0, 0.0), 100.0).is_none());
+        }
     }
 
     #[test]

@@ -32,7 +32,7 @@ describe('firefox', () => {
     await page.focus('#start');
     await page.keyboard.press('Enter');
     await page.waitForSelector('#cam-status[data-state="on"]', { timeout: 15000 });
-    // replies come back for the frames sent: "<type> <w>×<h> every 100 ms · frame N"
+    // replies come back for the frames sent: "<type> <w>×<h> · <rate> frames/s (asked: 10) · frame N"
     await page.waitForFunction(() => {
       const m = /frame (\d+)/.exec(document.getElementById('stream-info').textContent);
       return m && Number(m[1]) >= 5;

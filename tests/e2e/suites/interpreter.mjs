@@ -3,8 +3,30 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { promisify } from 'node:util';
 import { sharedServer, chromiumTab, screenshot, paintedPixels, until, sleep, SERVER_BIN, HELLO_VIDEO, REPO_ROOT } from '../lib/harness.mjs';
+
+/**
+ * A TCP proxy on 127.0.0.1 that holds every chunk `delayMs` in each direction (a slow network for the
+ * page's WebSocket and requests). Returns {port, close()}.
+ */
+async function delayingProxy(targetPort, delayMs) {
+  const sockets = new Set();
+  const proxy = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) { sockets.add(s); s.on('close', () => sockets.delete(s)); s.on('error', () => {}); }
+    client.on('data', (d) => setTimeout(() => upstream.write(d), delayMs));
+    upstream.on('data', (d) => setTimeout(() => client.write(d), delayMs));
+    client.on('end', () => setTimeout(() => upstream.end(), delayMs));
+    upstream.on('end', () => setTimeout(() => client.end(), delayMs));
+  });
+  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    port: proxy.address().port,
+    close: () => new Promise((resolve) => { for (const s of sockets) s.destroy(); proxy.close(resolve); }),
+  };
+}
 
 /** What `signbridge transcribe` prints for the HELLO WORLD clip (its last line). */
 async function transcribeOffline() {
@@ -103,6 +125,12 @@ describe('interpreter', () => {
     // a letter with a confidence bar is shown
     const letter = await page.getAttribute('#letter', 'data-label');
     assert.ok(letter !== null);
+    // the recent predictions show where a word ended, and say what their underlines mean
+    const strip = await page.$$eval('#recent li', (lis) => lis.map((li) => (li.classList.contains('gap') ? ' ' : li.textContent)).join(''));
+    assert.match(strip, /O W/, `a word break between HELLO and WORLD in the strip: ${JSON.stringify(strip)}`);
+    const legend = await page.textContent('#recent-legend');
+    assert.match(legend, /80% or more.*50–79%.*under 50%.*word break/s, legend);
+    assert.equal(await page.$$eval('#recent-legend .swatch', (s) => s.map((x) => x.dataset.level).join()), 'high,mid,low');
     await screenshot(page, 'interpreter');
 
     // stop streaming so the sentence only changes through the buttons
@@ -139,16 +167,62 @@ describe('interpreter', () => {
     const offline = await transcribeOffline();
     assert.equal(offline, 'HELLO WORLD', 'transcribe on the clip');
     const { page } = tab;
-    // the page as a user gets it: default frame interval, server mode
+    // the page as a user gets it: default frame interval (100 ms), server mode
     await page.goto(`${server.baseUrl}/`);
     await page.waitForSelector('#conn-status[data-state="open"]', { timeout: 15000 });
     await page.click('#btn-clear');
     await page.click('#start');
     await page.waitForSelector('#cam-status[data-state="on"]', { timeout: 15000 });
-    // two whole loops of the 19.2 s clip, each between two loop points
-    const loops = await recordLoops(page, 2, { timeoutMs: 100000 });
+    // three whole loops of the 19.2 s clip, each between two loop points (at a frame every 200 ms,
+    // 2 loops in 8 read HELO WORLD: no frame fell in the 0.2 s break between the Ls)
+    const loops = await recordLoops(page, 3, { timeoutMs: 130000 });
     await page.click('#stop');
-    assert.deepEqual(loops, [offline, offline], `each loop of the clip read live as offline (${JSON.stringify(loops)})`);
+    assert.deepEqual(loops, [offline, offline, offline], `each loop of the clip read live as offline (${JSON.stringify(loops)})`);
     assert.deepEqual(tab.errors, [], 'no uncaught page errors');
+  });
+
+  test('interpreter: over a slow network the page says the frame rate it gets, not the one it asks for', { timeout: 120000 }, async () => {
+    // 300 ms each way: every frame waits 600 ms for its answer before the next goes
+    const proxy = await delayingProxy(server.port, 300);
+    try {
+      const { page } = tab;
+      await page.goto(`http://127.0.0.1:${proxy.port}/`);
+      await page.waitForSelector('#conn-status[data-state="open"]', { timeout: 30000 });
+      await page.click('#start');
+      await page.waitForSelector('#cam-status[data-state="on"]', { timeout: 15000 });
+      const info = await until(async () => {
+        const t = await page.textContent('#stream-info');
+        return /[\d.]+ frames\/s \(asked: 10\)/.test(t) ? t : null;
+      }, { timeoutMs: 30000, intervalMs: 300, what: 'the measured frame rate in the stream info' });
+      const fps = Number(info.match(/([\d.]+) frames\/s/)[1]);
+      assert.ok(fps > 0.5 && fps < 2.5, `${fps} frames/s over a 600 ms round trip: ${info}`);
+      assert.doesNotMatch(info, /every \d+ ms/, info);
+      await page.waitForSelector('#rate-warning:not([hidden])', { timeout: 10000 });
+      assert.match(await page.textContent('#rate-warning'), /Only [\d.]+ frames a second reach the server.*asks for 10/s);
+      await screenshot(page, 'interpreter-slow-network');
+      await page.click('#stop');
+      assert.equal(await page.isVisible('#rate-warning'), false, 'the warning goes with the camera');
+    } finally {
+      await proxy.close();
+    }
+    assert.deepEqual(tab.errors, [], 'no uncaught page errors');
+  });
+
+  test('pages at 1280 px wide: nothing is cut off or runs past the window', { timeout: 60000 }, async () => {
+    const { page } = tab;
+    await page.setViewportSize({ width: 1280, height: 800 });
+    for (const p of ['/about', '/']) {
+      await page.goto(`${server.baseUrl}${p}`);
+      const over = await page.evaluate(() => {
+        const wide = document.documentElement.scrollWidth > window.innerWidth;
+        // a table wider than its box must scroll inside that box, never be cut off
+        const cut = [...document.querySelectorAll('table')].filter((t) => {
+          const box = t.parentElement;
+          return t.scrollWidth > box.clientWidth + 1 && !['auto', 'scroll'].includes(getComputedStyle(box).overflowX);
+        }).length;
+        return { wide, cut, scrollWidth: document.documentElement.scrollWidth };
+      });
+      assert.deepEqual({ wide: over.wide, cut: over.cut }, { wide: false, cut: 0 }, `${p}: ${JSON.stringify(over)}`);
+    }
   });
 });

@@ -20,8 +20,8 @@ export function detectFrameType() {
   return frameTypePromise;
 }
 
-/** The frame interval: `?interval=N` (ms, 30..5000) or the default 200 ms. */
-export function intervalFromUrl(defaultMs = 200) {
+/** The frame interval: `?interval=N` (ms, 30..5000) or the default `defaultMs`. */
+export function intervalFromUrl(defaultMs = 100) {
   return msFromUrl('interval', defaultMs, 30, 5000);
 }
 

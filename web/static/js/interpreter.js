@@ -26,22 +26,73 @@ const { socket, camera, streamer, intervalMs, drawPrediction } = setupLive({
     for (const b of sentenceButtons) b.disabled = state !== 'open';
   },
 });
-camera.addEventListener('status', (e) => { if (e.detail.state !== 'on') streamInfo.textContent = ''; });
+camera.addEventListener('status', (e) => {
+  if (e.detail.state === 'on') return;
+  streamInfo.textContent = '';
+  sentAt.length = 0;
+  rateWarning.hidden = true;
+});
 sentence = new SentenceView($('sentence'));
 const showPrediction = predictionPanel({
   letter: $('letter'), meter: $('meter'), meterText: $('meter-text'), top: $('top'), live: $('letter-live'),
+  caption: $('letter-caption'),
 });
 
 let frameType = '';
+// the rate frames really go at (a slow network or server answers later than the interval asks)
+const rateWarning = $('rate-warning');
+const sentAt = [];
 streamer.addEventListener('sent', (e) => {
   const d = e.detail;
+  sentAt.push(performance.now());
+  if (sentAt.length > 10) sentAt.shift();
   frameType = d.type === 'landmarks'
     ? `On-device: landmarks only (hand read here in ${Math.round(d.readMs)} ms), ${d.width}×${d.height}`
     : `${d.type === 'image/webp' ? 'WebP' : 'JPEG'} ${d.width}×${d.height}`;
 });
 
+/** Below this many frames a second (or 3/4 of what is asked for, if less) the page warns. */
+const MIN_FPS = 5;
+
+/** Frames a second over the last ten sent (null until three were sent), and what the page asks for. */
+function frameRate() {
+  const asked = 1000 / intervalMs;
+  if (sentAt.length < 3) return { fps: null, asked };
+  return { fps: ((sentAt.length - 1) * 1000) / (sentAt[sentAt.length - 1] - sentAt[0]), asked };
+}
+
+function rateText() {
+  const { fps, asked } = frameRate();
+  const a = asked >= 10 ? Math.round(asked) : asked.toFixed(1).replace(/\.0$/, '');
+  if (fps === null) return `asking for ${a} frames/s`;
+  // under 5 a second, a break shorter than the time between two frames (the 0.2 s between the Ls
+  // of HELLO) can fall between them, and a double letter is typed once
+  const slow = fps < Math.min(0.75 * asked, MIN_FPS);
+  rateWarning.hidden = !slow;
+  if (slow) {
+    rateWarning.textContent = `Only ${fps.toFixed(1)} frames a second reach the server and come back (the page asks for ${a}): the network or the server is slow. Hold each letter longer, and make the break between double letters longer than a frame.`;
+  }
+  return `${fps.toFixed(1)} frames/s (asked: ${a})`;
+}
+
 // ---------- recent predictions ----------
 let lastRecent = null;
+let wordCount = 0;
+/** A gap in the strip where a word ended (by the space sign, a pause or the Space button). */
+function noteWords(msg) {
+  if (!Array.isArray(msg.words)) return;
+  const n = msg.words.filter(Boolean).length;
+  const last = recentList.lastElementChild;
+  if (n > wordCount && last && !last.classList.contains('gap')) {
+    const li = document.createElement('li');
+    li.className = 'gap';
+    li.title = 'word break';
+    li.setAttribute('aria-label', 'word break');
+    recentList.append(li);
+    lastRecent = null;
+  }
+  wordCount = n;
+}
 function pushRecent(pred) {
   const label = pred.label;
   if (label === null || label === undefined || label === 'nothing') { lastRecent = null; return; }
@@ -62,15 +113,18 @@ socket.addEventListener('message', (e) => {
     if (!camera.running) return; // a late reply after stopping
     showPrediction(msg);
     pushRecent(msg);
+    noteWords(msg);
     sentence.update(msg);
     drawPrediction(msg);
     const t = msg.timings_ms && Number.isFinite(msg.timings_ms.total) ? ` · server ${Math.round(msg.timings_ms.total)} ms` : '';
-    streamInfo.textContent = `${frameType} every ${intervalMs} ms · frame ${msg.frame ?? '?'}${msg.dropped ? ` · ${msg.dropped} dropped` : ''}${t}`;
+    streamInfo.textContent = `${frameType} · ${rateText()} · frame ${msg.frame ?? '?'}${msg.dropped ? ` · ${msg.dropped} dropped` : ''}${t}`;
     if (msg.committed) sentenceMsg.textContent = `Added “${msg.committed}”.`;
   } else if (msg.type === 'sentence') {
+    noteWords(msg);
     sentence.update(msg);
   } else if (msg.type === 'session') {
     // a reconnect resumes the session (the sentence continues); one the server no longer has starts afresh
+    if (Array.isArray(msg.words)) wordCount = msg.words.filter(Boolean).length;
     sentence.update(msg);
     showCalibration(msg.calibration);
     if (msg.status === 'resumed') sentenceMsg.textContent = 'Reconnected: your sentence continues.';

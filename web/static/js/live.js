@@ -14,7 +14,9 @@ import { drawHandsOnMedia, clearCanvas } from './overlay.js';
 // `profile`: read the letters with this learner's calibration (the server's `session` message says how
 // many examples it has).
 export function setupLive({ video, overlay, stage, connPill, camPill, startBtn, stopBtn, mirror, placeholder, camError, onDevice, onDeviceNote, onConnState, profile = null }) {
-  const intervalMs = intervalFromUrl(200);
+  // a frame every 100 ms: the 0.2 s break between the two Ls of HELLO then always holds one (at
+  // 200 ms, about 4.4 frames a second came back here and 2 loops of the clip in 8 read HELO)
+  const intervalMs = intervalFromUrl(100);
   // ?min-fps=N lets a test make any device too slow
   const minFps = msFromUrl('min-fps', MIN_FPS, 1, 100000);
   // ?keepalive=ms lets a test ping faster than the default 30 s

@@ -23,8 +23,17 @@ export function labelWords(label) {
 
 export const pct = (x) => `${Math.round((Number(x) || 0) * 100)}%`;
 
+/** What a symbol shown for a label means ('' for a letter). */
+export function labelMeaning(label) {
+  if (label === 'nothing') return '∅: no letter, the hand is resting or unclear';
+  if (label === 'space') return '␣: the space sign (ends the word)';
+  if (label === 'delete') return '⌫: the delete sign (removes the last letter)';
+  return '';
+}
+
 /**
- * Wire up a prediction panel. `els`: {letter, meter, meterText, top, live} (any may be missing).
+ * Wire up a prediction panel. `els`: {letter, meter, meterText, top, live, caption} (any may be
+ * missing); the caption says what a symbol (∅ ␣ ⌫) means.
  * Returns update(prediction).
  */
 export function predictionPanel(els) {
@@ -40,6 +49,7 @@ export function predictionPanel(els) {
       els.letter.title = labelWords(label);
       els.letter.classList.toggle('small-text', false);
     }
+    if (els.caption) els.caption.textContent = labelMeaning(label);
     if (els.meter) {
       els.meter.dataset.level = level;
       els.meter.setAttribute('aria-valuenow', String(Math.round(conf * 100)));
