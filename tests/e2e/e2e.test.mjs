@@ -14,6 +14,7 @@ import './suites/learn.mjs';
 import './suites/practice.mjs';
 import './suites/calibrate.mjs';
 import './suites/classes.mjs';
+import './suites/path.mjs';
 import './suites/coach.mjs';
 import './suites/reconnect.mjs';
 import './suites/a11y.mjs';

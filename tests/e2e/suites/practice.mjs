@@ -87,6 +87,8 @@ describe('practice', () => {
           + `the page saw ${saw()}): ${e.message}`);
       });
     await screenshot(page, 'practice');
+    // success is celebrated (a pulse of the target, a sound unless switched off)
+    assert.ok(Number(await page.getAttribute('#target', 'data-celebrated')) >= 1, 'the correct H was celebrated');
     await page.click('#stop');
     await page.waitForSelector('#cam-status[data-state="off"]');
     assert.equal(await page.evaluate(() => localStorage.getItem('signbridge.profile')), profile, 'profile id kept');

@@ -61,7 +61,12 @@ export const textToSign = (text) => request('/text-to-sign', {
 export const getHealth = () => request('/health');
 /** GET /api: service info, including the sentence builder's timings (`sentence.hold_ms`). */
 export const getInfo = () => getJSON('/api');
-export const getProgress = (profile) => getJSON(`/api/progress?profile=${encodeURIComponent(profile)}`);
+/** GET /api/progress; `tzOffsetMin` (minutes east of UTC) counts the daily goal's days in the learner's zone. */
+export const getProgress = (profile, tzOffsetMin = null) => getJSON(
+  `/api/progress?profile=${encodeURIComponent(profile)}${tzOffsetMin === null ? '' : `&tz_offset_min=${tzOffsetMin}`}`,
+);
+/** POST /api/progress/activity: a finished lesson, review or timed drill. */
+export const postActivity = (activity) => postJSON('/api/progress/activity', activity);
 export const postAttempt = (attempt) => postJSON('/api/progress/attempt', attempt);
 
 // Classes (docs/api.md): a teacher's key travels in the X-Teacher-Key header, never in a URL.

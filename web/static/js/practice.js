@@ -8,7 +8,8 @@
 // camera a photo is read and judged like a live attempt. Letters are read with the learner's calibration
 // (?profile= on the socket and the photo); after a miss the learner can confirm "that was my X" and the
 // hand's last readings become calibration examples of X.
-import { getInfo, predictImage, predictLandmarks, postExamples, textToSign } from './api.js';
+import { getInfo, getProgress, postActivity, predictImage, predictLandmarks, postExamples, textToSign } from './api.js';
+import { LESSONS, DRILL_MS, reviewLetters, lettersPerMinute, lessonsDone } from './path.js';
 import { compareHands } from './hand-compare.js';
 import { HandView, bindMirrorSwitch } from './hand-drawing.js';
 import { setupLive } from './live.js';
@@ -230,6 +231,10 @@ const rows = new Map(); // queue item id -> li
 function record(correct, score) {
   const target = currentLetter();
   if (!target) return;
+  if (mode.kind !== 'free') {
+    mode.letters++;
+    if (correct) mode.correct++;
+  }
   const item = queue.add({ profile, target, correct, score });
   session.attempts++;
   if (correct) session.correct++;
@@ -273,11 +278,8 @@ function advance(correct) {
     renderTarget();
     const good = state.results.filter(Boolean).length;
     setMatch(correct ? 'match' : 'no', state.text.length > 1 ? `Finished ${state.text}: ${good} of ${state.text.length}.` : (correct ? `Well done: ${state.text}!` : `Skipped ${state.text}.`));
-    setTimeout(() => {
-      if (state.kind === 'word') setTarget(pick(WORDS, state.text), 'word');
-      else if (state.kind === 'custom') setTarget(state.text, 'custom');
-      else setTarget(pick(LETTERS, state.text), 'letter');
-    }, correct ? 1400 : 700);
+    if (correct && good === state.text.length) celebrate();
+    setTimeout(nextTarget, correct ? 1400 : 700);
     return;
   }
   renderTarget();
@@ -483,10 +485,157 @@ $('save-retry').addEventListener('click', () => {
   queue.flush();
 });
 
+// ---------- the path: lessons, review, timed drill ----------
+// mode.kind: 'free' | 'lesson' | 'review' | 'drill'; a lesson or review is a queue of letters, a drill
+// words for DRILL_MS. Each finished one is recorded in progress (POST /api/progress/activity).
+// ?drill-secs=N shortens the drill (tests)
+const drillMs = (() => {
+  const n = Number.parseInt(new URLSearchParams(location.search).get('drill-secs') || '', 10);
+  return n >= 3 && n <= 600 ? n * 1000 : DRILL_MS;
+})();
+const mode = { kind: 'free', name: '', queue: [], letters: 0, correct: 0, started: 0, timer: null };
+const tzOffset = () => -new Date().getTimezoneOffset();
+const randomId = () => Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** What comes after a finished target: the mode's next item, or (free practice) a new letter or word. */
+function nextTarget() {
+  if (mode.kind === 'lesson' || mode.kind === 'review') {
+    const next = mode.queue.shift();
+    if (next) setTarget(next, 'custom');
+    else finishMode();
+    return;
+  }
+  if (mode.kind === 'drill') {
+    if (performance.now() - mode.started < drillMs) setTarget(pick(WORDS, state.text), 'word');
+    return;
+  }
+  if (state.kind === 'word') setTarget(pick(WORDS, state.text), 'word');
+  else setTarget(pick(LETTERS, state.text), 'letter'); // a chosen letter is not repeated forever
+}
+
+function startMode(kind, name, queue, label) {
+  clearInterval(mode.timer);
+  Object.assign(mode, { kind, name, queue: queue.slice(), letters: 0, correct: 0, started: performance.now(), timer: null });
+  hideAnswer();
+  $('free-practice').hidden = false;
+  $('mode-status').textContent = label;
+  if (kind === 'drill') {
+    $('drill-clock').hidden = false;
+    const tick = () => {
+      const left = Math.max(0, drillMs - (performance.now() - mode.started));
+      $('drill-clock').textContent = `${Math.ceil(left / 1000)} s · ${mode.correct} letters`;
+      if (left <= 0) finishMode();
+    };
+    mode.timer = setInterval(tick, 250);
+    tick();
+    setTarget(pick(WORDS), 'word');
+  } else {
+    setTarget(mode.queue.shift(), 'custom');
+  }
+}
+
+function stopMode(text = 'Free practice: any letter or word.') {
+  clearInterval(mode.timer);
+  Object.assign(mode, { kind: 'free', name: '', queue: [], timer: null });
+  $('drill-clock').hidden = true;
+  $('free-practice').hidden = true;
+  $('mode-status').textContent = text;
+}
+
+async function finishMode() {
+  const { kind, name, letters, correct, started } = mode;
+  const duration = Math.max(1, Math.round(performance.now() - started));
+  const what = kind === 'drill'
+    ? `Drill over: ${correct} letters in ${Math.round(drillMs / 1000)} s (${lettersPerMinute(correct, duration).toFixed(1)} letters per minute).`
+    : `${kind === 'lesson' ? 'Lesson' : 'Review'} done: ${correct} of ${letters} right.`;
+  stopMode(what);
+  state.locked = true;
+  if (correct === letters && letters > 0) celebrate();
+  if (letters > 0) {
+    try {
+      const p = await postActivity({ profile, kind, name, letters, correct, duration_ms: duration, activity_id: randomId(), tz_offset_min: tzOffset() });
+      $('mode-status').textContent = `${what} Saved to your progress.`;
+      showPath(p);
+    } catch (err) {
+      $('mode-status').textContent = `${what} It could not be saved: ${err.message}`;
+    }
+  }
+  setTimeout(() => setTarget(pick(LETTERS), 'letter'), 1500);
+}
+
+/** The lessons (done ones ticked), and the daily goal, from the progress answer. */
+let progressNow = null;
+function showPath(p) {
+  progressNow = p;
+  const done = lessonsDone(p && p.activities);
+  $('lessons').replaceChildren(...LESSONS.map((lesson, i) => {
+    const li = document.createElement('li');
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.dataset.lesson = lesson.id;
+    b.dataset.done = String(done.has(lesson.id));
+    b.textContent = `${i + 1}. ${lesson.title}: ${lesson.letters.split('').join(' ')}`;
+    b.title = lesson.note;
+    b.addEventListener('click', () => startLesson(i));
+    li.append(b);
+    return li;
+  }));
+  if (p && p.daily) {
+    const { goal, today, streak_days: streak } = p.daily;
+    $('daily-goal').textContent = `Today: ${Math.min(today, goal)} of ${goal} attempts${today >= goal ? ' – goal reached!' : ''} · ${streak} day${streak === 1 ? '' : 's'} in a row.`;
+  }
+}
+function startLesson(i) {
+  const lesson = LESSONS[i];
+  // each letter twice, the second round in another order
+  const round2 = lesson.letters.split('').sort(() => Math.random() - 0.5);
+  startMode('lesson', lesson.id, [...lesson.letters.split(''), ...round2], `Lesson ${i + 1}, ${lesson.title}: ${lesson.note}`);
+}
+async function startReview() {
+  try { progressNow = await getProgress(profile, tzOffset()); } catch { /* review from what we have */ }
+  const letters = reviewLetters(progressNow ? progressNow.letters : {}, Date.now() / 1000);
+  startMode('review', `review ${letters.join('')}`, letters, `Review: your weakest letters, ${letters.join(', ')}.`);
+}
+$('start-review').addEventListener('click', startReview);
+$('start-drill').addEventListener('click', () => startMode('drill', 'words', [], 'Timed drill: spell as many words as you can in one minute (Skip moves on).'));
+$('free-practice').addEventListener('click', () => { stopMode(); setTarget(pick(LETTERS), 'letter'); });
+
+// ---------- success: a short sound and a pulse (no sound when switched off; still under reduced motion) ----------
+const SOUND_KEY = 'signbridge.sound';
+try { $('sound').checked = localStorage.getItem(SOUND_KEY) !== 'off'; } catch { /* default on */ }
+$('sound').addEventListener('change', () => { try { localStorage.setItem(SOUND_KEY, $('sound').checked ? 'on' : 'off'); } catch { /* not kept */ } });
+let audio = null;
+function celebrate() {
+  const t = $('target');
+  t.classList.remove('celebrate');
+  void t.offsetWidth; // restart the animation
+  t.classList.add('celebrate');
+  t.dataset.celebrated = String(Number(t.dataset.celebrated || 0) + 1);
+  if (!$('sound').checked) return;
+  try {
+    audio = audio || new AudioContext();
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.frequency.setValueAtTime(660, audio.currentTime);
+    osc.frequency.setValueAtTime(880, audio.currentTime + 0.09);
+    gain.gain.setValueAtTime(0.12, audio.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.25);
+    osc.connect(gain).connect(audio.destination);
+    osc.start();
+    osc.stop(audio.currentTime + 0.25);
+  } catch { /* no audio here */ }
+}
+
 // ---------- start ----------
 const params = new URLSearchParams(location.search);
 const wanted = (params.get('target') || params.get('letter') || '').toUpperCase().replace(/[^A-Z]/g, '').slice(0, 12);
-if (wanted) setTarget(wanted, 'custom');
+showPath(null);
+getProgress(profile, tzOffset()).then(showPath).catch(() => {});
+const lessonParam = Number.parseInt(params.get('lesson') || '', 10);
+if (lessonParam >= 1 && lessonParam <= LESSONS.length) startLesson(lessonParam - 1);
+else if (params.get('review') === '1') startReview();
+else if (params.get('drill') === '1') $('start-drill').click();
+else if (wanted) setTarget(wanted, 'custom');
 else setTarget(pick(LETTERS), 'letter');
 showPending(queue.pending);
 queue.flush(); // anything left from an earlier visit

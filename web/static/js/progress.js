@@ -57,6 +57,26 @@ function render(p) {
   const w = when(last);
   $('stat-last').textContent = typeof w === 'string' ? w : w.text;
   if (typeof w !== 'string') $('stat-last').title = w.title;
+  if (p.daily) {
+    $('stat-today').textContent = `${p.daily.today} / ${p.daily.goal}`;
+    $('stat-days').textContent = String(p.daily.streak_days);
+  }
+  $('activities').replaceChildren(...(p.activities || []).map((a) => {
+    const li = document.createElement('li');
+    li.dataset.kind = a.kind;
+    const aw = when(a.at);
+    const head = a.kind === 'drill'
+      ? `Drill: ${a.correct} letters, ${a.letters_per_minute.toFixed(1)} per minute`
+      : `${a.kind === 'lesson' ? `Lesson ${a.name.replace('lesson-', '')}` : 'Review'}: ${a.correct} of ${a.letters} right`;
+    li.textContent = `${head} · ${typeof aw === 'string' ? aw : aw.text}`;
+    return li;
+  }));
+  if (!(p.activities || []).length) {
+    const li = document.createElement('li');
+    li.className = 'muted';
+    li.textContent = 'None yet.';
+    $('activities').replaceChildren(li);
+  }
 
   $('letter-grid').replaceChildren(...ALPHABET.map((L) => {
     const l = letters[L];
@@ -119,7 +139,7 @@ async function load() {
     return;
   }
   try {
-    const p = await getProgress(profile);
+    const p = await getProgress(profile, -new Date().getTimezoneOffset());
     err.hidden = true;
     if (profile !== own && !p.total_attempts) {
       err.hidden = false;
