@@ -491,6 +491,18 @@ pub struct CalibrationBody {
     /// How many examples the request deleted (`DELETE` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<u64>,
+    /// With `GET ...&landmarks=true`: the examples themselves (canonicalised landmarks, oldest
+    /// first), e.g. for the practise page to compare a hand with the learner's own form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub examples: Option<BTreeMap<String, Vec<[[f32; 3]; 21]>>>,
+}
+
+/// `GET /api/calibration?profile=ID[&landmarks=true]`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct CalibrationGetQuery {
+    pub profile: String,
+    #[serde(default)]
+    pub landmarks: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

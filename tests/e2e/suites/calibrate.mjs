@@ -120,6 +120,10 @@ describe('calibration', () => {
     assert.ok(n >= 2 && n <= 5, `the hand's last readings (${n})`);
     const stored = await api(`/api/calibration?profile=${profile}`);
     assert.equal(stored.counts.find((c) => c.label === 'R').examples, n);
+    // "How close" now measures the hand against the learner's own R as well (the nearest form counts).
+    await until(async () => (await page.getAttribute('#tip', 'data-reference')) === 'own', {
+      intervalMs: 50, what: 'the comparison to use the learner\'s own R',
+    });
     // The socket reconnects with the calibration: the same hand is now read as R and accepted.
     await page.waitForSelector('#attempts li[data-target="R"][data-correct="true"]', { timeout: 30000 });
     await page.click('#stop');

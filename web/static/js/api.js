@@ -81,7 +81,9 @@ export const joinClass = (code, profile, name) => postJSON(`/api/classes/${encod
 export const leaveClass = (code, profile) => postJSON(`/api/classes/${encodeURIComponent(code)}/leave`, { profile });
 
 // A learner's calibration (docs/api.md): examples per label, landmarks only.
-export const getCalibration = (profile) => getJSON(`/api/calibration?profile=${encodeURIComponent(profile)}`);
+export const getCalibration = (profile, { landmarks = false } = {}) => getJSON(
+  `/api/calibration?profile=${encodeURIComponent(profile)}${landmarks ? '&landmarks=true' : ''}`,
+);
 /** Stores `hands` (each 21 [x, y, z] landmarks) as examples of `label`; `replace` redoes the label. */
 export const postExamples = (body) => postJSON('/api/calibration/examples', body);
 export const deleteCalibration = (profile, label = null) => request(

@@ -8,7 +8,7 @@
 // camera a photo is read and judged like a live attempt. Letters are read with the learner's calibration
 // (?profile= on the socket and the photo); after a miss the learner can confirm "that was my X" and the
 // hand's last readings become calibration examples of X.
-import { getInfo, getProgress, postActivity, predictImage, predictLandmarks, postExamples, textToSign } from './api.js';
+import { getCalibration, getInfo, getProgress, postActivity, predictImage, predictLandmarks, postExamples, textToSign } from './api.js';
 import { LESSONS, DRILL_MS, reviewLetters, lettersPerMinute, lessonsDone } from './path.js';
 import { compareHands } from './hand-compare.js';
 import { HandView, bindMirrorSwitch } from './hand-drawing.js';
@@ -180,6 +180,7 @@ $('teach-it').addEventListener('click', async () => {
     $('teach-it').hidden = true;
     teachHands = null;
     live.socket.restart();
+    loadOwnForms();
   } catch (err) {
     $('teach-it').disabled = false;
     $('teach-msg').textContent = `Could not add them: ${err.message}`;
@@ -213,8 +214,26 @@ function compareWithTarget(msg, target) {
   const hands = Array.isArray(msg.hands) ? msg.hands : [];
   if (!ref || !hands.length) return null;
   const hand = hands.reduce((a, b) => ((b.score ?? 0) > (a.score ?? 0) ? b : a));
-  return compareHands(hand.landmarks, ref, MOTION_BASE[target] || target);
+  const letter = MOTION_BASE[target] || target;
+  let best = compareHands(hand.landmarks, ref, letter);
+  if (best) best.reference = 'shipped';
+  // With a calibration, the learner's own forms of the letter count too: the nearest one is the reference.
+  for (const own of (ownForms.get(letter) || []).slice(-5)) {
+    const c = compareHands(hand.landmarks, own, letter);
+    if (c && (!best || c.closeness > best.closeness)) best = { ...c, reference: 'own' };
+  }
+  return best;
 }
+
+/** The learner's calibration examples per label (canonical landmarks), when they have any. */
+const ownForms = new Map();
+function loadOwnForms() {
+  return getCalibration(profile, { landmarks: true }).then((body) => {
+    ownForms.clear();
+    for (const [label, hands] of Object.entries(body.examples || {})) ownForms.set(label, hands);
+  }).catch(() => {});
+}
+loadOwnForms();
 
 function setCloseness(x) {
   const meter = $('closeness');
@@ -302,6 +321,7 @@ function judge(msg, target) {
   const inTop = Array.isArray(msg.top) ? msg.top.find(([l]) => l === target) : null;
   const fromClassifier = matched ? conf : inTop ? Number(inTop[1]) || 0 : 0;
   const closeness = cmp ? (matched ? Math.max(cmp.closeness, conf) : cmp.closeness) : fromClassifier;
+  $('tip').dataset.reference = cmp ? cmp.reference : '';
   return { label, conf, matched, closeness, tip: cmp && !matched ? cmp.tip : '' };
 }
 

@@ -15,7 +15,9 @@ use super::progress::check_profile;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::{Examples, NewExamples};
-use crate::wire::{CalibrationBody, CalibrationQuery, ExamplesRequest, LabelCount, ProfileQuery};
+use crate::wire::{
+    CalibrationBody, CalibrationGetQuery, CalibrationQuery, ExamplesRequest, LabelCount,
+};
 
 /// Largest accepted body: the most examples of one label, as JSON, with room to spare.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -29,13 +31,18 @@ pub fn labels() -> impl Iterator<Item = &'static str> {
 
 pub async fn get_calibration(
     State(state): State<AppState>,
-    query: Result<Query<ProfileQuery>, QueryRejection>,
+    query: Result<Query<CalibrationGetQuery>, QueryRejection>,
 ) -> Result<Json<CalibrationBody>, ApiError> {
-    let Query(q) =
-        query.map_err(|_| ApiError::BadRequest("missing query parameter `profile`".into()))?;
+    let Query(q) = query.map_err(|_| {
+        ApiError::BadRequest("expected ?profile=ID and optionally &landmarks=true".into())
+    })?;
     let profile = check_profile(q.profile)?;
     let examples = state.storage.calibration(profile.clone()).await?;
-    Ok(Json(body(profile, &examples, None)))
+    let mut answer = body(profile, &examples, None);
+    if q.landmarks {
+        answer.examples = Some(examples);
+    }
+    Ok(Json(answer))
 }
 
 pub async fn add_examples(
@@ -119,6 +126,7 @@ fn body(profile: String, examples: &Examples, deleted: Option<u64>) -> Calibrati
         counts,
         max_per_label: MAX_EXAMPLES_PER_LABEL,
         deleted,
+        examples: None,
     }
 }
 

@@ -278,6 +278,18 @@ async fn a_profile_reads_with_its_own_calibration_and_never_changes_another() {
     .await;
     assert_eq!(count(&stored, "R"), 3);
 
+    // The examples themselves, when asked for (the practise page compares with them).
+    let (_, full) = calibration(
+        &s,
+        reqwest::Method::GET,
+        &format!("?profile={LEARNER}&landmarks=true"),
+    )
+    .await;
+    assert_eq!(full["examples"]["R"].as_array().unwrap().len(), 3);
+    assert_eq!(full["examples"]["R"][0].as_array().unwrap().len(), 21);
+    let (_, plain) = calibration(&s, reqwest::Method::GET, &format!("?profile={LEARNER}")).await;
+    assert!(plain.get("examples").is_none());
+
     // HTTP: the learner's upload reads R; anyone else's, and no profile, still U.
     assert_eq!(
         predict(&s, &format!("?profile={LEARNER}")).await["label"],
