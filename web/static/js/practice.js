@@ -620,18 +620,27 @@ $('start-review').addEventListener('click', startReview);
 $('start-drill').addEventListener('click', () => startMode('drill', 'words', [], 'Timed drill: spell as many words as you can in one minute (Skip moves on).'));
 $('free-practice').addEventListener('click', () => { stopMode(); setTarget(pick(LETTERS), 'letter'); });
 
-// ---------- success: a short sound and a pulse (no sound when switched off; still under reduced motion) ----------
+// ---------- success: a short sound and a pulse of the target ----------
+// The "Sound and animation" switch (remembered) turns both off; it starts off under
+// prefers-reduced-motion, and the pulse never plays there. Every success is counted on the target
+// (data-celebrated) either way.
 const SOUND_KEY = 'signbridge.sound';
-try { $('sound').checked = localStorage.getItem(SOUND_KEY) !== 'off'; } catch { /* default on */ }
+const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+try {
+  const kept = localStorage.getItem(SOUND_KEY);
+  $('sound').checked = kept === null ? !reducedMotion : kept === 'on';
+} catch { $('sound').checked = !reducedMotion; }
 $('sound').addEventListener('change', () => { try { localStorage.setItem(SOUND_KEY, $('sound').checked ? 'on' : 'off'); } catch { /* not kept */ } });
 let audio = null;
 function celebrate() {
   const t = $('target');
-  t.classList.remove('celebrate');
-  void t.offsetWidth; // restart the animation
-  t.classList.add('celebrate');
   t.dataset.celebrated = String(Number(t.dataset.celebrated || 0) + 1);
   if (!$('sound').checked) return;
+  if (!reducedMotion) {
+    t.classList.remove('celebrate');
+    void t.offsetWidth; // restart the animation
+    t.classList.add('celebrate');
+  }
   try {
     audio = audio || new AudioContext();
     const osc = audio.createOscillator();
