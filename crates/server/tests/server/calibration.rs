@@ -5,13 +5,13 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use signbridge_server::models::Models;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::common::{plain_jpeg, upload, TestServer};
+use crate::common::{next_reply, plain_jpeg, upload, TestServer};
 
 const LEARNER: &str = "learner-calib-01";
 const OTHER: &str = "learner-calib-02";
@@ -228,34 +228,18 @@ async fn bad_examples_get_clear_errors_and_store_nothing() {
     assert_eq!(predict(&s, "").await["label"], "U");
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn next_json(ws: &mut Ws) -> Value {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a reply within 10 s")
-            .expect("still open")
-            .expect("a message");
-        if let Message::Text(t) = msg {
-            return serde_json::from_str(t.as_str()).unwrap();
-        }
-    }
-}
-
 /// Opens `/ws/stream{query}`, sends one frame and returns the opening message, any message
 /// before the prediction, and the prediction's label.
 async fn ws_reads(s: &TestServer, query: &str) -> (Value, Vec<Value>, String) {
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("{}{query}", s.ws_url))
         .await
         .unwrap();
-    let opening = next_json(&mut ws).await;
+    let opening = next_reply(&mut ws).await;
     assert_eq!(opening["type"], "session", "{opening}");
     ws.send(Message::Binary(plain_jpeg().into())).await.unwrap();
     let mut before = Vec::new();
     loop {
-        let m = next_json(&mut ws).await;
+        let m = next_reply(&mut ws).await;
         if m["type"] == "prediction" {
             return (opening, before, m["label"].as_str().unwrap().to_string());
         }

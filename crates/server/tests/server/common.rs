@@ -3,10 +3,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use futures_util::StreamExt;
+use serde_json::Value;
 use signbridge_server::{serve, Config, Models, VisionError};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
 
 pub struct TestServer {
     pub base: String,
@@ -248,4 +251,29 @@ impl Drop for Postgres {
     fn drop(&mut self) {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.stop()));
     }
+}
+
+/// A WebSocket client connection to a test server.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next JSON message (skipping pings); `None` when the server closed the connection.
+pub async fn next_json(ws: &mut Ws) -> Option<Value> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a reply within 10 s")?;
+        match msg.ok()? {
+            Message::Text(t) => {
+                return Some(serde_json::from_str(t.as_str()).expect("replies are JSON"))
+            }
+            Message::Close(_) => return None,
+            _ => continue,
+        }
+    }
+}
+
+/// The next JSON message of a connection that must stay open.
+pub async fn next_reply(ws: &mut Ws) -> Value {
+    next_json(ws).await.expect("the connection stays open")
 }

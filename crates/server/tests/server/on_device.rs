@@ -3,17 +3,12 @@
 //! malformed ones get an error each and the connection stays usable; `POST /predict-landmarks`;
 //! `/api/on-device` when the mode is off.
 
-use std::time::Duration;
-
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{json, Value};
 use signbridge_signs::Classifier;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::common::TestServer;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+use crate::common::{next_json, TestServer, Ws};
 
 /// One hand making `letter` (the classifier's own example), as MediaPipe's normalised points.
 fn hand(letter: &str) -> Value {
@@ -27,19 +22,6 @@ fn hand(letter: &str) -> Value {
 
 fn landmarks(t: u64, hands: Vec<Value>) -> Value {
     json!({"type": "landmarks", "t": t, "width": 640, "height": 480, "hands": hands})
-}
-
-async fn next_json(ws: &mut Ws) -> Option<Value> {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a reply within 10 s")?;
-        match msg.ok()? {
-            Message::Text(t) => return Some(serde_json::from_str(t.as_str()).unwrap()),
-            Message::Close(_) => return None,
-            _ => continue,
-        }
-    }
 }
 
 /// A new session, its opening `session` message read.

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use signbridge_server::storage::{
@@ -15,7 +15,7 @@ use signbridge_server::wire::SessionKind;
 use signbridge_server::Config;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::common::{plain_jpeg, upload, Postgres, TestServer};
+use crate::common::{next_reply, plain_jpeg, upload, Postgres, TestServer, Ws};
 
 const TTL: Duration = Duration::from_secs(1800);
 
@@ -299,22 +299,6 @@ async fn an_http_session_continues_on_another_server_sharing_postgres() {
     b.stop().await.unwrap();
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn next_json(ws: &mut Ws) -> Value {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a reply within 10 s")
-            .expect("still open")
-            .expect("a message");
-        if let Message::Text(t) = msg {
-            return serde_json::from_str(t.as_str()).unwrap();
-        }
-    }
-}
-
 /// Connects (resuming `session` if given) and returns the socket and its `session` message.
 async fn open_ws(s: &TestServer, session: Option<&str>) -> (Ws, Value) {
     let url = match session {
@@ -322,7 +306,7 @@ async fn open_ws(s: &TestServer, session: Option<&str>) -> (Ws, Value) {
         None => s.ws_url.clone(),
     };
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let opening = next_json(&mut ws).await;
+    let opening = next_reply(&mut ws).await;
     assert_eq!(opening["type"], "session", "{opening}");
     (ws, opening)
 }
@@ -336,14 +320,14 @@ async fn websocket_resumes(a: &TestServer, b: &TestServer) {
     assert_eq!(id.len(), 32, "an unguessable id: {opening}");
     for _ in 0..60 {
         ws.send(Message::Binary(plain_jpeg().into())).await.unwrap();
-        let reply = next_json(&mut ws).await;
+        let reply = next_reply(&mut ws).await;
         if reply["committed"].is_string() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     ws.send(Message::text(r#"{"type":"space"}"#)).await.unwrap();
-    assert_eq!(next_json(&mut ws).await["words"], json!(["A"]));
+    assert_eq!(next_reply(&mut ws).await["words"], json!(["A"]));
     ws.close(None).await.unwrap();
     // The text is stored by the connection's writer task, right after the change.
     let started = Instant::now();
@@ -366,7 +350,7 @@ async fn websocket_resumes(a: &TestServer, b: &TestServer) {
     ws.send(Message::text(r#"{"type":"backspace"}"#))
         .await
         .unwrap();
-    let after = next_json(&mut ws).await;
+    let after = next_reply(&mut ws).await;
     assert_eq!(
         (after["words"].clone(), after["full_sentence"].clone()),
         (json!([]), json!(""))
@@ -472,7 +456,7 @@ async fn postgres_lost_while_serving_is_503_for_writes_and_recognition_goes_on()
     let (mut ws, opening) = open_ws(&s, None).await;
     assert_eq!(opening["status"], "new");
     ws.send(Message::Binary(plain_jpeg().into())).await.unwrap();
-    assert_eq!(next_json(&mut ws).await["type"], "prediction");
+    assert_eq!(next_reply(&mut ws).await["type"], "prediction");
     // Back: writes resume (the pool replaces its dead connections), nothing was lost.
     pg.restart();
     let started = Instant::now();

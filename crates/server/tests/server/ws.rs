@@ -3,15 +3,12 @@
 use std::time::Duration;
 
 use base64::Engine as _;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{json, Value};
 use signbridge_server::Models;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::common::{plain_jpeg, TestServer};
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+use crate::common::{next_json, plain_jpeg, TestServer, Ws};
 
 /// A new session: connects and reads the `session` message that opens it.
 async fn connect(s: &TestServer) -> Ws {
@@ -33,22 +30,6 @@ fn frame_text(jpeg: &[u8]) -> Message {
         base64::engine::general_purpose::STANDARD.encode(jpeg)
     );
     Message::text(json!({"type": "frame", "data": data}).to_string())
-}
-
-/// The next JSON message (skipping pings); `None` when the server closed the connection.
-async fn next_json(ws: &mut Ws) -> Option<Value> {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a reply within 10 s")?;
-        match msg.ok()? {
-            Message::Text(t) => {
-                return Some(serde_json::from_str(t.as_str()).expect("replies are JSON"))
-            }
-            Message::Close(_) => return None,
-            _ => continue,
-        }
-    }
 }
 
 async fn send(ws: &mut Ws, msg: Message) {
