@@ -112,6 +112,7 @@ mod tests {
                 "/practice",
                 "/calibrate",
                 "/progress",
+                "/class",
                 "/about"
             ]
         );
