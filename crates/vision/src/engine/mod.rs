@@ -12,7 +12,7 @@ mod tract;
 
 pub use self::tract::TractModel;
 pub use litert::{LiteRt, LiteRtModel};
-pub use rewrite::rewrite_for_tract;
+pub use rewrite::{rewrite_for_litert, rewrite_for_tract};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -147,10 +147,15 @@ impl Engine {
         self.fallback.as_deref()
     }
 
-    /// Loads one `.tflite` model on this engine.
+    /// Loads one `.tflite` model on this engine, rewritten for it ([`rewrite_for_litert`],
+    /// [`rewrite_for_tract`]).
     pub fn load(&self, tflite: Vec<u8>) -> Result<Arc<dyn Model>, VisionError> {
         Ok(match &self.runtime {
-            Some(runtime) => Arc::new(LiteRtModel::from_tflite(Arc::clone(runtime), tflite)?),
+            Some(runtime) => {
+                let rewritten = rewrite_for_litert(&tflite)?;
+                drop(tflite);
+                Arc::new(LiteRtModel::from_tflite(Arc::clone(runtime), rewritten)?)
+            }
             None => Arc::new(TractModel::from_tflite(tflite)?),
         })
     }

@@ -87,6 +87,28 @@ fn opcode_of(model: &fb::Model, op: &fb::Operator) -> Result<BuiltinOperator, Vi
 /// Rewrites `bytes` (a `.tflite` model) so that `tract-tflite` can run it. Pure function of its
 /// input: the same model always gives the same bytes.
 pub fn rewrite_for_tract(bytes: &[u8]) -> Result<Vec<u8>, VisionError> {
+    rewrite(bytes, Target::Tract)
+}
+
+/// Rewrites `bytes` for LiteRT: only `PRELU` is expanded (as for tract, with the fp16 slopes it
+/// reads widened to f32); every other op, `DEQUANTIZE` and `MEAN` included, is copied as it is.
+/// The outputs are bit for bit the original's (max(x, αx) is PReLU's own arithmetic for
+/// 0 ≤ α ≤ 1), and XNNPACK then holds about 24 MB less for the palm model, its 31 PReLUs'
+/// share (docs/models.md, "Speed and memory").
+pub fn rewrite_for_litert(bytes: &[u8]) -> Result<Vec<u8>, VisionError> {
+    rewrite(bytes, Target::LiteRt)
+}
+
+/// Which engine a rewrite is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// Everything tract-tflite 0.23.9 cannot run or runs wrongly.
+    Tract,
+    /// Only `PRELU`.
+    LiteRt,
+}
+
+fn rewrite(bytes: &[u8], target: Target) -> Result<Vec<u8>, VisionError> {
     let model =
         fb::root_as_model(bytes).map_err(|e| bad(format!("not a TFLite flatbuffer: {e}")))?;
     let subgraphs = model.subgraphs().ok_or_else(|| bad("no subgraphs"))?;
@@ -130,6 +152,15 @@ pub fn rewrite_for_tract(bytes: &[u8]) -> Result<Vec<u8>, VisionError> {
         tensors.len() as i32 - 1
     };
 
+    // The PReLU slopes: for LiteRT only the DEQUANTIZEs that make them are folded.
+    let mut slopes = std::collections::HashSet::new();
+    for op in src_ops.iter() {
+        if opcode_of(&model, &op)? == BuiltinOperator::PRELU {
+            if let Some(alpha) = op.inputs().and_then(|v| v.iter().nth(1)) {
+                slopes.insert(alpha);
+            }
+        }
+    }
     let mut ops: Vec<OpSpec> = Vec::with_capacity(src_ops.len());
     for (i, op) in src_ops.iter().enumerate() {
         let code = opcode_of(&model, &op)?;
@@ -141,6 +172,20 @@ pub fn rewrite_for_tract(bytes: &[u8]) -> Result<Vec<u8>, VisionError> {
                 .filter(|&u| u < tensors.len())
                 .ok_or_else(|| bad(format!("op {i}: tensor index {ix} out of range")))
         };
+        let copy = target == Target::LiteRt
+            && match code {
+                BuiltinOperator::PRELU => false,
+                BuiltinOperator::DEQUANTIZE => !outputs.first().is_some_and(|o| slopes.contains(o)),
+                _ => true,
+            };
+        if copy {
+            ops.push(OpSpec::Copy {
+                source: i,
+                inputs,
+                outputs,
+            });
+            continue;
+        }
         match code {
             BuiltinOperator::DEQUANTIZE => {
                 let (&src, &dst) = inputs
