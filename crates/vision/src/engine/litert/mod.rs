@@ -11,7 +11,8 @@ pub mod fetch;
 mod ffi;
 
 use std::ffi::{c_void, CString};
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::ptr;
 use std::sync::{Arc, Mutex};
 
@@ -19,6 +20,53 @@ use super::Model;
 use crate::error::VisionError;
 
 pub use fetch::LITERT_VERSION;
+
+/// A model's flatbuffer as LiteRT reads it, in place.
+enum ModelBytes {
+    /// A read-only map of a file that was deleted as soon as it was mapped: its pages can be
+    /// handed back to the kernel and are read from the file again if needed.
+    Mapped(memmap2::Mmap),
+    /// On the heap, where no file could be written (a read-only model cache and temp folder).
+    Heap(Box<[u8]>),
+}
+
+impl ModelBytes {
+    /// Maps `bytes` from a deleted file in the first of `dirs` that takes one, or keeps them.
+    fn new(bytes: Vec<u8>, dirs: &[&Path]) -> ModelBytes {
+        for dir in dirs {
+            match Self::map_deleted_file(dir, &bytes) {
+                Ok(map) => return ModelBytes::Mapped(map),
+                Err(e) => tracing::debug!("cannot map the model from {}: {e}", dir.display()),
+            }
+        }
+        ModelBytes::Heap(bytes.into_boxed_slice())
+    }
+
+    fn map_deleted_file(dir: &Path, bytes: &[u8]) -> std::io::Result<memmap2::Mmap> {
+        let mut file = tempfile::tempfile_in(dir)?;
+        file.write_all(bytes)?;
+        // SAFETY: the file was created unlinked by us; nobody else can open or change it.
+        unsafe { memmap2::Mmap::map(&file) }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            ModelBytes::Mapped(map) => map,
+            ModelBytes::Heap(bytes) => bytes,
+        }
+    }
+
+    /// Hands the map's resident pages back to the kernel (a no-op on the heap). Nothing is
+    /// lost: the map is a read-only view of a file nobody changes, so a page read later is read
+    /// from it again.
+    fn release_pages(&self) {
+        if let ModelBytes::Mapped(map) = self {
+            // SAFETY: `DontNeed` on a read-only file map only drops pages, which the next
+            // access reads from the unchanged file: no reference into the map sees other bytes.
+            let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        }
+    }
+}
 
 /// Frees a payload made by [`CString::into_raw`] in [`LiteRtModel::add_cpu_options`].
 unsafe extern "C" fn free_payload(payload: *mut c_void) {
@@ -35,6 +83,9 @@ fn engine_err(e: String) -> VisionError {
 pub struct LiteRt {
     api: ffi::Api,
     env: ffi::Environment,
+    /// Where models are written to be mapped: the library's folder, the model cache (on disk,
+    /// unlike a `/tmp` that may be memory).
+    scratch: PathBuf,
 }
 
 // SAFETY: the environment is an immutable registry of accelerators once created; LiteRT
@@ -61,7 +112,10 @@ impl LiteRt {
         };
         api.check(status, "creating the LiteRT environment")
             .map_err(VisionError::Models)?;
-        Ok(Arc::new(LiteRt { api, env }))
+        let scratch = path
+            .parent()
+            .map_or_else(std::env::temp_dir, Path::to_path_buf);
+        Ok(Arc::new(LiteRt { api, env, scratch }))
     }
 }
 
@@ -78,6 +132,9 @@ struct Instance {
     compiled: ffi::CompiledModel,
     input: ffi::TensorBuffer,
     outputs: Vec<ffi::TensorBuffer>,
+    /// Not run yet: its first run still reads weights from the model (fp16 constants are
+    /// widened then).
+    fresh: bool,
 }
 
 // SAFETY: an instance is used by one thread at a time (it is taken out of the pool for a run).
@@ -86,8 +143,8 @@ unsafe impl Send for Instance {}
 /// A `.tflite` model run by LiteRT on the CPU.
 pub struct LiteRtModel {
     runtime: Arc<LiteRt>,
-    /// LiteRT reads the flatbuffer in place: it must outlive `model`.
-    _bytes: Box<[u8]>,
+    /// LiteRT reads the flatbuffer in place, so it must outlive `model`.
+    bytes: ModelBytes,
     model: ffi::Model,
     input_type: ffi::RankedTensorType,
     input_shape: [usize; 4],
@@ -110,19 +167,25 @@ fn elements(t: &ffi::RankedTensorType) -> usize {
 
 impl LiteRtModel {
     /// Reads the model and compiles its first instance (which also proves the model runs here).
+    ///
+    /// The bytes are written to a file in the model cache (else the temp folder) that is deleted
+    /// at once and read through a map ([`ModelBytes`]): after an instance is compiled, and again
+    /// after its first run, the map's pages are handed back; any that LiteRT reads again come
+    /// back from the file. The process so does not keep a copy of the weights beside XNNPACK's.
     pub fn from_tflite(runtime: Arc<LiteRt>, bytes: Vec<u8>) -> Result<Self, VisionError> {
-        let bytes = bytes.into_boxed_slice();
+        let bytes = ModelBytes::new(bytes, &[&runtime.scratch, &std::env::temp_dir()]);
+        let slice = bytes.as_slice();
         let api = &runtime.api;
         let mut model = ptr::null_mut();
-        // SAFETY: the buffer stays alive (and unmoved: it is boxed) as long as the model.
+        // SAFETY: the bytes stay alive (and in place) as long as the model.
         let status = unsafe {
-            (api.LiteRtCreateModelFromBuffer)(bytes.as_ptr().cast(), bytes.len(), &mut model)
+            (api.LiteRtCreateModelFromBuffer)(slice.as_ptr().cast(), slice.len(), &mut model)
         };
         api.check(status, "reading the model")
             .map_err(VisionError::ModelFormat)?;
         let mut this = LiteRtModel {
             runtime: Arc::clone(&runtime),
-            _bytes: bytes,
+            bytes,
             model,
             input_type: ffi::RankedTensorType::zeroed(),
             input_shape: [0; 4],
@@ -235,6 +298,7 @@ impl LiteRtModel {
             compiled,
             input: ptr::null_mut(),
             outputs: Vec::with_capacity(self.output_types.len()),
+            fresh: true,
         };
         let buffer = |t: &ffi::RankedTensorType| -> Result<ffi::TensorBuffer, String> {
             let mut b = ptr::null_mut();
@@ -256,6 +320,7 @@ impl LiteRtModel {
         for t in &self.output_types {
             instance.outputs.push(buffer(t)?);
         }
+        self.bytes.release_pages();
         Ok(instance)
     }
 
@@ -367,6 +432,9 @@ impl Model for LiteRtModel {
             None => self.compile().map_err(engine_err)?,
         };
         let result = self.run_on(&mut instance, input).map_err(engine_err);
+        if std::mem::take(&mut instance.fresh) {
+            self.bytes.release_pages();
+        }
         self.idle
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -384,5 +452,28 @@ impl Drop for LiteRtModel {
             .clear();
         // SAFETY: created in `from_tflite`; no instance compiled from it is left.
         unsafe { (self.runtime.api.LiteRtDestroyModel)(self.model) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_bytes_are_mapped_where_a_file_can_be_written_and_survive_release() {
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let mapped = ModelBytes::new(bytes.clone(), &[dir.path()]);
+        assert!(matches!(mapped, ModelBytes::Mapped(_)));
+        // The file is gone from the folder; the map still holds it, also after a release.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        mapped.release_pages();
+        assert_eq!(mapped.as_slice(), &bytes[..]);
+
+        let missing = dir.path().join("no such folder");
+        let kept = ModelBytes::new(bytes.clone(), &[&missing]);
+        assert!(matches!(kept, ModelBytes::Heap(_)));
+        kept.release_pages();
+        assert_eq!(kept.as_slice(), &bytes[..]);
     }
 }
