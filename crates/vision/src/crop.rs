@@ -46,6 +46,12 @@ impl PixelRect {
     }
 }
 
+/// `v as f32 / 255.0` for every 8-bit `v`: the same values, without a division per channel.
+fn unit_values() -> &'static [f32; 256] {
+    static UNIT: std::sync::OnceLock<[f32; 256]> = std::sync::OnceLock::new();
+    UNIT.get_or_init(|| std::array::from_fn(|v| v as f32 / 255.0))
+}
+
 /// Samples `rect` of `image` into `out` (`out_w * out_h * 3` floats, RGB, [0, 1]).
 ///
 /// The arithmetic is OpenCV's fixed-point bilinear `warpPerspective` on 8-bit images, which is
@@ -62,6 +68,7 @@ pub fn crop_into(
 ) {
     const SUBPIXELS: f64 = 32.0;
     debug_assert_eq!(out.len(), out_w * out_h * 3);
+    let unit = unit_values();
     let (w, h) = (i64::from(image.width()), i64::from(image.height()));
     let raw = image.as_raw();
     let stride = w as usize * 3;
@@ -103,7 +110,7 @@ pub fn crop_into(
                         + i32::from(top[k + 3]) * weights[1]
                         + i32::from(bottom[k]) * weights[2]
                         + i32::from(bottom[k + 3]) * weights[3];
-                    px[k] = ((sum + 512) >> 10) as f32 / 255.0;
+                    px[k] = unit[((sum + 512) >> 10) as usize & 0xff];
                 }
             } else {
                 let taps = [
@@ -118,7 +125,7 @@ pub fn crop_into(
                         .zip(weights)
                         .map(|(i, weight)| i.map_or(0, |i| i32::from(raw[i + k]) * weight))
                         .sum();
-                    *value = ((sum + 512) >> 10) as f32 / 255.0;
+                    *value = unit[((sum + 512) >> 10) as usize & 0xff];
                 }
             }
         }
