@@ -115,7 +115,7 @@ async fn session(
             return result;
         }
     };
-    // The server opens every session with a `session` message.
+    // The server opens the session with a `session` message (asked for with ?session=new).
     match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
         Ok(Some(Ok(Message::Text(text)))) if text.as_str().contains("\"session\"") => {}
         other => {
@@ -203,7 +203,11 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
     let base = args.url.trim_end_matches('/').to_string();
-    let ws_url = format!("{}/ws/stream", base.replacen("http://", "ws://", 1));
+    // As the page connects: asking for a session, which the server names first.
+    let ws_url = format!(
+        "{}/ws/stream?session=new",
+        base.replacen("http://", "ws://", 1)
+    );
     let templates = std::sync::Arc::new(
         ["H", "E", "L", "O"]
             .iter()

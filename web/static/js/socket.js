@@ -1,8 +1,9 @@
 // WebSocket to /ws/stream on the same host, reconnecting by itself with exponential backoff.
 // While open it sends {"type":"ping"} every keepAliveMs (default 30 s): the server closes a connection
 // that says nothing for two minutes, and with it the sentence, so a page whose camera is off pings.
-// The server opens each connection with a 'session' message naming its session; on a reconnect the
-// socket asks for it again (?session=ID), so the sentence continues, on whichever server answers.
+// The socket asks for a session (?session=new, which the original's clients never send) and the
+// server opens the connection with a 'session' message naming it; on a reconnect the socket asks for
+// it again (?session=ID), so the sentence continues, on whichever server answers.
 // Events: 'status' {state: 'connecting'|'open'|'reconnecting'|'closed', attempt, delayMs}
 //         'message' {data: parsed JSON object}
 
@@ -44,7 +45,7 @@ export class StreamSocket extends EventTarget {
     let ws;
     try {
       const url = new URL(this.url);
-      if (this.sessionId) url.searchParams.set('session', this.sessionId);
+      url.searchParams.set('session', this.sessionId ?? 'new');
       ws = new WebSocket(url.toString());
     } catch (err) {
       this.#scheduleReconnect();

@@ -55,12 +55,28 @@ const TRY_AGAIN_LATER: u16 = 1013;
 /// Edits held while a frame is away; a client sending more than this meanwhile is refused.
 const MAX_HELD_EDITS: usize = 32;
 
-/// `?session=ID`: the session to resume (its id from an earlier `session` message);
-/// `?profile=ID`: read with that learner's calibration.
+/// `?session=ID`: the session to resume (its id from an earlier `session` message), or
+/// `?session=new` for a new one; `?profile=ID`: read with that learner's calibration.
+///
+/// A client that sends either is told its session in a `session` message before anything else.
+/// A client that sends neither speaks the original's protocol, in which every message the server
+/// sends answers one the client sent (its clients pair replies with frames), so it gets none.
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Resume {
     session: Option<String>,
     profile: Option<String>,
+}
+
+impl Resume {
+    /// Whether the connection opens with a `session` message.
+    fn announced(&self) -> bool {
+        self.session.is_some() || self.profile.is_some()
+    }
+
+    /// The session to resume, if any.
+    fn resumed(&self) -> Option<String> {
+        self.session.clone().filter(|s| s != "new")
+    }
 }
 
 pub async fn upgrade(
@@ -167,7 +183,8 @@ async fn run(state: AppState, socket: WebSocket, asked: Resume) {
             return;
         }
     };
-    let (mut sentence, mut opening) = resumed::open(&state, asked.session).await;
+    let announced = asked.announced();
+    let (mut sentence, mut opening) = resumed::open(&state, asked.resumed()).await;
     let mut refused = None;
     if let Some(profile) = asked.profile {
         match calibration(&state, profile).await {
@@ -178,10 +195,11 @@ async fn run(state: AppState, socket: WebSocket, asked: Resume) {
             Err(e) => refused = Some(error_message(&state, &e)),
         }
     }
-    if tx
-        .send(message(&ServerMessage::Session(opening)))
-        .await
-        .is_err()
+    if announced
+        && tx
+            .send(message(&ServerMessage::Session(opening)))
+            .await
+            .is_err()
     {
         return;
     }

@@ -231,7 +231,7 @@ async fn bad_examples_get_clear_errors_and_store_nothing() {
 /// Opens `/ws/stream{query}`, sends one frame and returns the opening message, any message
 /// before the prediction, and the prediction's label.
 async fn ws_reads(s: &TestServer, query: &str) -> (Value, Vec<Value>, String) {
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("{}{query}", s.ws_url))
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("{}{query}", s.ws_base))
         .await
         .unwrap();
     let opening = next_reply(&mut ws).await;
@@ -317,7 +317,7 @@ async fn a_profile_reads_with_its_own_calibration_and_never_changes_another() {
     let (opening, _, label) = ws_reads(&s, &format!("?profile={OTHER}")).await;
     assert_eq!(opening["calibration"]["examples"], 0);
     assert_eq!(label, "U");
-    let (opening, _, label) = ws_reads(&s, "").await;
+    let (opening, _, label) = ws_reads(&s, "?session=new").await;
     assert!(opening.get("calibration").is_none(), "{opening}");
     assert_eq!(label, "U");
     let (_, before, label) = ws_reads(&s, "?profile=bad!").await;

@@ -13,7 +13,10 @@ use tokio_tungstenite::tungstenite::Message;
 
 pub struct TestServer {
     pub base: String,
+    /// `/ws/stream?session=new`: a client that is told its session.
     pub ws_url: String,
+    /// `/ws/stream` with no query: the original's protocol.
+    pub ws_base: String,
     pub db: PathBuf,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
@@ -50,7 +53,8 @@ impl TestServer {
         }));
         TestServer {
             base: format!("http://{addr}"),
-            ws_url: format!("ws://{addr}/ws/stream"),
+            ws_url: format!("ws://{addr}/ws/stream?session=new"),
+            ws_base: format!("ws://{addr}/ws/stream"),
             db,
             stop: Some(stop),
             task,

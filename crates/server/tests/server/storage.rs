@@ -302,7 +302,7 @@ async fn an_http_session_continues_on_another_server_sharing_postgres() {
 /// Connects (resuming `session` if given) and returns the socket and its `session` message.
 async fn open_ws(s: &TestServer, session: Option<&str>) -> (Ws, Value) {
     let url = match session {
-        Some(id) => format!("{}?session={id}", s.ws_url),
+        Some(id) => format!("{}?session={id}", s.ws_base),
         None => s.ws_url.clone(),
     };
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();

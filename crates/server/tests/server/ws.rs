@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use base64::Engine as _;
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use signbridge_server::Models;
 use tokio_tungstenite::tungstenite::Message;
@@ -74,6 +74,31 @@ async fn frames_get_predictions_with_sentence_and_timings() {
         (reply["type"].as_str(), reply["frame"].as_u64()),
         (Some("prediction"), Some(2))
     );
+    s.stop().await.unwrap();
+}
+
+/// The original's clients connect with no query and pair each reply with the frame they sent:
+/// the connection opens with nothing, and every frame gets exactly one prediction.
+#[tokio::test]
+async fn a_client_of_the_original_protocol_gets_one_prediction_per_frame_and_nothing_else() {
+    let s = TestServer::start(&[]).await.ready().await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(&s.ws_base)
+        .await
+        .expect("websocket connects");
+    // Nothing comes before the first frame.
+    let early = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
+    assert!(early.is_err(), "an unasked message: {early:?}");
+    for frame in 1..=3u64 {
+        send(&mut ws, frame_text(&plain_jpeg())).await;
+        let reply = next_json(&mut ws).await.unwrap();
+        assert_eq!(
+            (reply["type"].as_str(), reply["frame"].as_u64()),
+            (Some("prediction"), Some(frame)),
+            "{reply}"
+        );
+    }
+    let after = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
+    assert!(after.is_err(), "a message no frame asked for: {after:?}");
     s.stop().await.unwrap();
 }
 
