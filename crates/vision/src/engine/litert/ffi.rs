@@ -2,7 +2,7 @@
 //! from `libLiteRt.so` at run time. Only plain handles, two ABI-stable structs and status codes
 //! cross the boundary; every call site is in `super`.
 
-use std::ffi::{c_char, c_int, c_void};
+use std::ffi::{c_int, c_void};
 use std::path::Path;
 
 use libloading::Library;
@@ -20,14 +20,6 @@ pub const BUFFER_HOST_MEMORY: c_int = 1;
 /// `LiteRtTensorBufferLockMode`.
 pub const LOCK_READ: c_int = 0;
 pub const LOCK_WRITE: c_int = 1;
-
-/// The CPU accelerator's options: an opaque-options payload under this identifier, TOML text
-/// (`litert/runtime/litert_cpu_options.cc`: `num_threads`, `flags`, ...).
-pub const CPU_OPTIONS_ID: &std::ffi::CStr = c"xnnpack";
-/// `TFLITE_XNNPACK_DELEGATE_FLAG_QS8 | _QU8` (the delegate's defaults, which `flags` replaces)
-/// `| _TRANSIENT_INDIRECTION_BUFFER`: convolutions' indirection buffers are rebuilt on every run
-/// instead of kept.
-pub const XNNPACK_FLAGS: u32 = 0x1 | 0x2 | 0x20;
 
 /// `LiteRtEnvOptionTag`s.
 pub const ENV_AUTO_REGISTER_ACCELERATORS: c_int = 24;
@@ -111,7 +103,6 @@ pub type Tensor = *mut c_void;
 pub type Options = *mut c_void;
 pub type CompiledModel = *mut c_void;
 pub type TensorBuffer = *mut c_void;
-pub type OpaqueOptions = *mut c_void;
 
 /// Declares the function table: one field per C function, each resolved by its own name.
 macro_rules! api {
@@ -163,13 +154,6 @@ api! {
     LiteRtCreateOptions: fn(*mut Options) -> Status;
     LiteRtDestroyOptions: fn(Options);
     LiteRtSetOptionsHardwareAccelerators: fn(Options, c_int) -> Status;
-    LiteRtCreateOpaqueOptions: fn(
-        *const c_char,
-        *mut c_void,
-        Option<unsafe extern "C" fn(*mut c_void)>,
-        *mut OpaqueOptions
-    ) -> Status;
-    LiteRtAddOpaqueOptions: fn(Options, OpaqueOptions) -> Status;
     LiteRtCreateCompiledModel: fn(Environment, Model, Options, *mut CompiledModel) -> Status;
     LiteRtDestroyCompiledModel: fn(CompiledModel);
     LiteRtRunCompiledModel:

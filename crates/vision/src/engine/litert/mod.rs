@@ -10,7 +10,7 @@
 pub mod fetch;
 mod ffi;
 
-use std::ffi::{c_void, CString};
+use std::ffi::c_void;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::ptr;
@@ -66,12 +66,6 @@ impl ModelBytes {
             let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
         }
     }
-}
-
-/// Frees a payload made by [`CString::into_raw`] in [`LiteRtModel::add_cpu_options`].
-unsafe extern "C" fn free_payload(payload: *mut c_void) {
-    // SAFETY: LiteRT calls this once, with the pointer it was given.
-    drop(unsafe { CString::from_raw(payload.cast()) });
 }
 
 fn engine_err(e: String) -> VisionError {
@@ -262,7 +256,8 @@ impl LiteRtModel {
         Ok(())
     }
 
-    /// Compiles one more instance of the model ([`Self::add_cpu_options`]).
+    /// Compiles one more instance of the model, with XNNPACK on one thread (LiteRT's default):
+    /// parallelism comes from running several instances, one per worker.
     fn compile(&self) -> Result<Instance, String> {
         let api = &self.runtime.api;
         let env = self.runtime.env;
@@ -275,15 +270,7 @@ impl LiteRtModel {
                 (api.LiteRtSetOptionsHardwareAccelerators)(options, ffi::ACCELERATOR_CPU),
                 "choosing the CPU",
             ) {
-                Ok(()) => match self.add_cpu_options(options) {
-                    Ok(()) => {
-                        (api.LiteRtCreateCompiledModel)(env, self.model, options, &mut compiled)
-                    }
-                    Err(e) => {
-                        (api.LiteRtDestroyOptions)(options);
-                        return Err(e);
-                    }
-                },
+                Ok(()) => (api.LiteRtCreateCompiledModel)(env, self.model, options, &mut compiled),
                 Err(e) => {
                     (api.LiteRtDestroyOptions)(options);
                     return Err(e);
@@ -322,33 +309,6 @@ impl LiteRtModel {
         }
         self.bytes.release_pages();
         Ok(instance)
-    }
-
-    /// XNNPACK on one thread (parallelism comes from running several instances, one per
-    /// worker), with [`ffi::XNNPACK_FLAGS`]. `options` takes ownership of what is added.
-    fn add_cpu_options(&self, options: ffi::Options) -> Result<(), String> {
-        let api = &self.runtime.api;
-        let payload = CString::new(format!("num_threads = 1\nflags = {}\n", ffi::XNNPACK_FLAGS))
-            .expect("no NUL in the payload");
-        let mut opaque = ptr::null_mut();
-        // SAFETY: a valid identifier and payload; the payload is handed over with its destructor
-        // (LiteRT calls it once, when `options` is destroyed), the opaque options to `options`.
-        // (Should either call fail, those few bytes leak; compiling then fails anyway.)
-        unsafe {
-            api.check(
-                (api.LiteRtCreateOpaqueOptions)(
-                    ffi::CPU_OPTIONS_ID.as_ptr(),
-                    payload.into_raw().cast(),
-                    Some(free_payload),
-                    &mut opaque,
-                ),
-                "creating the CPU options",
-            )?;
-            api.check(
-                (api.LiteRtAddOpaqueOptions)(options, opaque),
-                "adding the CPU options",
-            )
-        }
     }
 
     fn run_on(&self, instance: &mut Instance, input: &[f32]) -> Result<Vec<Vec<f32>>, String> {
