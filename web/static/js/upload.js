@@ -107,6 +107,8 @@ export function setupUpload({ input, canvas, placeholder, result, onPrediction, 
     canvas.dataset.hands = '0';
     placeholder.hidden = false;
     result.dataset.label = '';
+    result.hidden = true;
+    result.replaceChildren();
   }
 
   input.addEventListener('change', async () => {
