@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use image::imageops::FilterType;
 use signbridge_server::memory::ProcessMemory;
 use signbridge_server::{PipelineArgs, PipelineSettings};
-use signbridge_vision::{decode_image, Frame};
+use signbridge_vision::{decode_image, EngineKind, Frame, Precision};
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -104,11 +104,16 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let (hwm, rss) = memory();
 
     println!(
-        "input: {} as a 640x480 JPEG ({} bytes), model {:?}, engine {}, {} iterations, 1 thread",
+        "input: {} as a 640x480 JPEG ({} bytes), model {:?}, engine {} ({} landmark model), \
+         {} iterations, 1 thread",
         args.image.display(),
         jpeg.len(),
         settings.pipeline.variant,
         pipeline.engine().kind(),
+        match pipeline.engine().kind() {
+            EngineKind::LiteRt => settings.pipeline.precision.name(),
+            EngineKind::Tract => Precision::Exact.name(),
+        },
         n
     );
     println!(

@@ -32,7 +32,7 @@ pub mod roi;
 pub mod tracker;
 pub mod web_kit;
 
-pub use engine::{Engine, EngineChoice, EngineKind};
+pub use engine::{Engine, EngineChoice, EngineKind, Precision};
 pub use error::VisionError;
 pub use hand::{Hand, Handedness, Point3, NUM_LANDMARKS};
 pub use image_input::{decode_image, decode_image_until, Frame, ImageLimits};

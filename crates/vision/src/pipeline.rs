@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::engine::{Engine, EngineChoice, Model};
+use crate::engine::{Engine, EngineChoice, Model, Precision};
 use crate::error::VisionError;
 use crate::hand::{Hand, Handedness, Point3, NUM_LANDMARKS};
 use crate::image_input::Frame;
@@ -20,6 +20,9 @@ pub struct PipelineConfig {
     pub variant: ModelVariant,
     /// Which inference engine runs the models.
     pub engine: EngineChoice,
+    /// How the landmark model's convolutions run on LiteRT. Palm detection always runs its
+    /// shipped weights: int8 made it no faster (docs/models.md).
+    pub precision: Precision,
     /// Most hands reported per frame.
     pub max_hands: usize,
     /// Palm detections scoring below this are ignored.
@@ -36,6 +39,7 @@ impl Default for PipelineConfig {
         PipelineConfig {
             variant: ModelVariant::Full,
             engine: EngineChoice::Auto,
+            precision: Precision::default(),
             max_hands: 2,
             min_detection_confidence: 0.5,
             min_presence: 0.5,
@@ -82,7 +86,7 @@ impl HandPipeline {
         let (palm_name, landmark_name) = model_names(config.variant);
         // The larger model first, while nothing else is resident: loading briefly needs about
         // twice a model's final size, and this order keeps that transient off the other model.
-        let landmark = engine.load(store.read(landmark_name)?)?;
+        let landmark = engine.load_with(store.read(landmark_name)?, config.precision)?;
         let palm = engine.load(store.read(palm_name)?)?;
         Self::from_models(engine, palm, landmark, config)
     }

@@ -6,7 +6,7 @@ mod common;
 
 use serde::Deserialize;
 use sha2::Digest;
-use signbridge_vision::{decode_image, EngineChoice, ImageLimits};
+use signbridge_vision::{decode_image, EngineChoice, HandPipeline, ImageLimits};
 
 #[derive(Deserialize)]
 struct RefHand {
@@ -37,7 +37,7 @@ struct Score {
 
 /// Our hands for one reference photo.
 fn detect(
-    engine: EngineChoice,
+    pipeline: &HandPipeline,
     data: &std::path::Path,
     reference: &RefImage,
 ) -> Vec<signbridge_vision::Hand> {
@@ -47,13 +47,10 @@ fn detect(
         (frame.original_width, frame.original_height),
         (reference.width, reference.height)
     );
-    common::default_pipeline(engine)
-        .detect(&frame)
-        .expect("pipeline runs")
-        .hands
+    pipeline.detect(&frame).expect("pipeline runs").hands
 }
 
-fn score_folder(engine: EngineChoice, name: &str, score: &mut Score) {
+fn score_folder(pipeline: &HandPipeline, name: &str, score: &mut Score) {
     let data = common::data_dir();
     let text = std::fs::read_to_string(data.join(format!("reference/{name}.jsonl")))
         .expect("reference file");
@@ -61,7 +58,8 @@ fn score_folder(engine: EngineChoice, name: &str, score: &mut Score) {
         .lines()
         .map(|line| serde_json::from_str(line).expect("reference line"))
         .collect();
-    let ours_per_photo = common::par_map(&references, |reference| detect(engine, &data, reference));
+    let ours_per_photo =
+        common::par_map(&references, |reference| detect(pipeline, &data, reference));
     for (reference, ours) in references.iter().zip(ours_per_photo) {
         score.files += 1;
         score.ref_hands += reference.hands.len();
@@ -99,11 +97,42 @@ fn detector_matches_mediapipe_on_every_reference_photo() {
     }
 }
 
-fn matches_mediapipe_on(engine: EngineChoice) {
+fn score_every_reference_photo(pipeline: &HandPipeline) -> Score {
     let mut s = Score::default();
     for folder in ["letters", "gestures", "two_hands", "negatives"] {
-        score_folder(engine, folder, &mut s);
+        score_folder(pipeline, folder, &mut s);
     }
+    s
+}
+
+/// `--precision int8` changes the landmarks a little, so it is held to the thresholds releases
+/// are judged by (`shared/checks/compare_hands.py`: recall 0.99, handedness 0.98, mean error
+/// 1.5%, extra hands 1% of files) rather than photo by photo. Measured: 785/785 hands, one
+/// handedness flip (a photo MediaPipe itself calls at 0.52), mean 0.13%, worst 1.04%.
+#[test]
+fn int8_landmarks_meet_the_release_thresholds_on_every_reference_photo() {
+    if !common::engines().contains(&EngineChoice::LiteRt) {
+        return; // skipped by hand, with the message `engines` printed; never under CI
+    }
+    let s = score_every_reference_photo(common::int8_pipeline());
+    let recall = s.found as f32 / s.ref_hands as f32;
+    let handedness = s.handedness_agree as f32 / s.found as f32;
+    let mean = s.errors.iter().sum::<f32>() / s.errors.len() as f32;
+    println!(
+        "int8: hands {}/{} (recall {recall:.3}), handedness {handedness:.3}, extra hands {}, \
+         hands on photos without one {}, mean error {mean:.3}%, worst {:.2}% ({})",
+        s.found, s.ref_hands, s.extra, s.false_on_empty, s.worst.1, s.worst.0
+    );
+    assert_eq!(s.files, 870 + 4 + 1 + 6);
+    assert!(recall >= 0.99, "int8: recall {recall}");
+    assert!(handedness >= 0.98, "int8: handedness {handedness}");
+    assert!(mean <= 1.5, "int8: mean error {mean}%");
+    assert!(s.extra * 100 <= s.files, "int8: {} extra hands", s.extra);
+    assert_eq!(s.false_on_empty, 0, "int8: a hand on a photo without one");
+}
+
+fn matches_mediapipe_on(engine: EngineChoice) {
+    let s = score_every_reference_photo(common::default_pipeline(engine));
     let recall = s.found as f32 / s.ref_hands as f32;
     let handedness = s.handedness_agree as f32 / s.found as f32;
     let mean = s.errors.iter().sum::<f32>() / s.errors.len() as f32;

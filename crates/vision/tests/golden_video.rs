@@ -5,16 +5,20 @@
 mod common;
 
 use signbridge_vision::image_input::split_mjpeg;
-use signbridge_vision::{decode_image, EngineChoice, ImageLimits, PipelineConfig};
+use signbridge_vision::{decode_image, EngineChoice, ImageLimits, PipelineConfig, Precision};
 
 #[test]
 fn tracker_follows_mediapipe_through_the_fingerspelling_clip() {
     for &engine in common::engines() {
-        follows_mediapipe_on(engine);
+        follows_mediapipe_on(engine, Precision::Exact);
+    }
+    // `--precision int8` (LiteRT only) is held to the same criteria here.
+    if common::engines().contains(&EngineChoice::LiteRt) {
+        follows_mediapipe_on(EngineChoice::LiteRt, Precision::Int8);
     }
 }
 
-fn follows_mediapipe_on(engine: EngineChoice) {
+fn follows_mediapipe_on(engine: EngineChoice, precision: Precision) {
     let data = common::data_dir();
     let video = std::fs::read(data.join("video/asl_hand_620x1080_325f.mjpeg")).unwrap();
     let reference: Vec<Vec<[f32; 3]>> = serde_json::from_str(
@@ -26,6 +30,7 @@ fn follows_mediapipe_on(engine: EngineChoice) {
     let config = PipelineConfig {
         max_hands: 1,
         engine,
+        precision,
         ..PipelineConfig::default()
     };
     let pipeline = common::pipeline(config);
@@ -51,14 +56,18 @@ fn follows_mediapipe_on(engine: EngineChoice) {
     let mean = errors.iter().sum::<f32>() / errors.len().max(1) as f32;
     let over = errors.iter().filter(|&&e| e > 1.5).count();
     println!(
-        "{engine:?}: frames 325, hand missing on {missing}, mean error {mean:.2}% of 1080 px, worst {:.2}% (frame {}), \
+        "{engine:?} {precision:?}: frames 325, hand missing on {missing}, mean error {mean:.2}% of 1080 px, worst {:.2}% (frame {}), \
          frames over 1.5%: {over}, palm detections {palm_runs}, hand ids {ids:?}",
         worst.1, worst.0
     );
-    assert_eq!(missing, 0, "{engine:?}");
-    assert!(mean <= 1.5, "{engine:?}: mean {mean}%");
-    assert_eq!(over, 0, "{engine:?}: frames over 1.5%");
-    assert_eq!(ids.len(), 1, "{engine:?}: one hand keeps one identity");
+    assert_eq!(missing, 0, "{engine:?} {precision:?}");
+    assert!(mean <= 1.5, "{engine:?} {precision:?}: mean {mean}%");
+    assert_eq!(over, 0, "{engine:?} {precision:?}: frames over 1.5%");
+    assert_eq!(
+        ids.len(),
+        1,
+        "{engine:?} {precision:?}: one hand keeps one identity"
+    );
     assert!(
         palm_runs <= 3,
         "tracking should not need palm detection: {palm_runs}"

@@ -54,6 +54,39 @@ impl std::str::FromStr for EngineChoice {
     }
 }
 
+/// How the landmark model's convolutions run on LiteRT (`--precision`); tract always runs the
+/// shipped weights in f32.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Precision {
+    /// The shipped weights: the same outputs, bit for bit, as MediaPipe's own LiteRT.
+    #[default]
+    Exact,
+    /// `CONV_2D` weights as int8, activations quantized on the fly ([`rewrite_for_litert`]).
+    Int8,
+}
+
+impl Precision {
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::Exact => "exact",
+            Precision::Int8 => "int8",
+        }
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "exact" => Ok(Precision::Exact),
+            "int8" => Ok(Precision::Int8),
+            other => Err(format!(
+                "unknown precision {other:?} (expected exact or int8)"
+            )),
+        }
+    }
+}
+
 /// The engine that runs, as reported (`/health`, `/api`, `/metrics`, `bench`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EngineKind {
@@ -148,11 +181,20 @@ impl Engine {
     }
 
     /// Loads one `.tflite` model on this engine, rewritten for it ([`rewrite_for_litert`],
-    /// [`rewrite_for_tract`]).
+    /// [`rewrite_for_tract`]), with its shipped weights.
     pub fn load(&self, tflite: Vec<u8>) -> Result<Arc<dyn Model>, VisionError> {
+        self.load_with(tflite, Precision::Exact)
+    }
+
+    /// [`Self::load`], with `precision` on LiteRT; tract ignores it and runs the shipped weights.
+    pub fn load_with(
+        &self,
+        tflite: Vec<u8>,
+        precision: Precision,
+    ) -> Result<Arc<dyn Model>, VisionError> {
         Ok(match &self.runtime {
             Some(runtime) => {
-                let rewritten = rewrite_for_litert(&tflite)?;
+                let rewritten = rewrite_for_litert(&tflite, precision)?;
                 drop(tflite);
                 Arc::new(LiteRtModel::from_tflite(Arc::clone(runtime), rewritten)?)
             }

@@ -15,6 +15,7 @@
 use flatbuffers::{FlatBufferBuilder, ForwardsUOffset, Vector, WIPOffset};
 use tract_tflite::tflite::{self as fb, BuiltinOperator, BuiltinOptions, TensorType};
 
+use super::Precision;
 use crate::error::VisionError;
 
 /// A tensor in the rewritten graph, before serialisation.
@@ -23,6 +24,8 @@ struct TensorSpec {
     type_: TensorType,
     buffer: u32,
     name: String,
+    /// Symmetric int8 quantization, one scale per index of dimension 0 (zero points 0).
+    scales: Option<Vec<f32>>,
 }
 
 /// A constant buffer appended to the model: the f32 widening of an fp16 source buffer (converted
@@ -96,8 +99,20 @@ pub fn rewrite_for_tract(bytes: &[u8]) -> Result<Vec<u8>, VisionError> {
 /// `tests/engines.rs`). XNNPACK then holds about 24 MB less for the palm model (31 PReLUs, slopes
 /// from -4.6 to 12.2, so the four-op form) at the price of about 5% more time on that model
 /// (docs/models.md, "Speed and memory").
-pub fn rewrite_for_litert(bytes: &[u8]) -> Result<Vec<u8>, VisionError> {
-    rewrite(bytes, Target::LiteRt)
+///
+/// With [`Precision::Int8`], every `CONV_2D`'s weights also become int8, one scale per output
+/// channel (symmetric, the largest |w| maps to 127), and its bias f32: XNNPACK then runs those
+/// convolutions on int8, quantizing each activation on the fly ("dynamic range"). Depthwise
+/// convolutions and everything else stay f32. The outputs are then close to, not equal to, the
+/// original's (`tests/engines.rs` bounds the difference).
+pub fn rewrite_for_litert(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, VisionError> {
+    rewrite(
+        bytes,
+        match precision {
+            Precision::Exact => Target::LiteRt,
+            Precision::Int8 => Target::LiteRtInt8,
+        },
+    )
 }
 
 /// Which engine a rewrite is for.
@@ -107,6 +122,58 @@ enum Target {
     Tract,
     /// Only `PRELU`.
     LiteRt,
+    /// `PRELU`, and int8 weights for `CONV_2D`.
+    LiteRtInt8,
+}
+
+impl Target {
+    fn is_litert(self) -> bool {
+        matches!(self, Target::LiteRt | Target::LiteRtInt8)
+    }
+}
+
+/// The f32 values of a constant tensor stored as f32 or fp16, if it is one.
+fn constant_values(
+    src_buffers: &Vector<'_, ForwardsUOffset<fb::Buffer<'_>>>,
+    spec: &TensorSpec,
+) -> Option<Vec<f32>> {
+    let data = src_buffers
+        .iter()
+        .nth(spec.buffer as usize)?
+        .data()?
+        .bytes();
+    match spec.type_ {
+        TensorType::FLOAT32 => Some(
+            data.chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        ),
+        TensorType::FLOAT16 => Some(
+            data.chunks_exact(2)
+                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
+                .collect(),
+        ),
+        _ => None,
+    }
+    .filter(|v: &Vec<f32>| !v.is_empty())
+}
+
+/// Symmetric per-channel int8 quantization of `values`, `channels` rows along dimension 0:
+/// the bytes and one scale per channel (1 for an all-zero channel).
+fn quantize_per_channel(values: &[f32], channels: usize) -> (Vec<u8>, Vec<f32>) {
+    let per = values.len() / channels.max(1);
+    let mut bytes = Vec::with_capacity(values.len());
+    let mut scales = Vec::with_capacity(channels);
+    for row in values.chunks(per.max(1)) {
+        let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+        scales.push(scale);
+        bytes.extend(
+            row.iter()
+                .map(|v| ((v / scale).round().clamp(-127.0, 127.0) as i8) as u8),
+        );
+    }
+    (bytes, scales)
 }
 
 fn rewrite(bytes: &[u8], target: Target) -> Result<Vec<u8>, VisionError> {
@@ -139,6 +206,7 @@ fn rewrite(bytes: &[u8], target: Target) -> Result<Vec<u8>, VisionError> {
             type_: t.type_(),
             buffer: t.buffer(),
             name: t.name().unwrap_or("").to_string(),
+            scales: None,
         });
     }
     // Buffers: the source's, then new f32 constants appended after them.
@@ -162,6 +230,51 @@ fn rewrite(bytes: &[u8], target: Target) -> Result<Vec<u8>, VisionError> {
             }
         }
     }
+    // Int8 convolutions: each CONV_2D's weights (made by a DEQUANTIZE of fp16 constants, or f32
+    // constants) become an int8 constant, its DEQUANTIZE dropped; its fp16 bias is folded to f32
+    // like the slopes. Only tensors read by that one op are changed.
+    let mut int8_weights = std::collections::HashSet::new();
+    if target == Target::LiteRtInt8 {
+        let mut readers = vec![0u32; tensors.len()];
+        let mut producer = vec![None; tensors.len()];
+        for (i, op) in src_ops.iter().enumerate() {
+            for t in op.inputs().into_iter().flatten() {
+                if let Some(r) = usize::try_from(t).ok().and_then(|t| readers.get_mut(t)) {
+                    *r += 1;
+                }
+            }
+            for t in op.outputs().into_iter().flatten() {
+                if let Some(p) = usize::try_from(t).ok().and_then(|t| producer.get_mut(t)) {
+                    *p = Some(i);
+                }
+            }
+        }
+        let read_once = |t: i32| usize::try_from(t).is_ok_and(|t| readers.get(t) == Some(&1));
+        let dequantized = |t: i32| {
+            usize::try_from(t)
+                .ok()
+                .and_then(|t| producer.get(t).copied().flatten())
+                .is_some_and(|p| {
+                    opcode_of(&model, &src_ops.get(p)).ok() == Some(BuiltinOperator::DEQUANTIZE)
+                })
+        };
+        for op in src_ops.iter() {
+            if opcode_of(&model, &op)? != BuiltinOperator::CONV_2D {
+                continue;
+            }
+            let inputs: Vec<i32> = op.inputs().map(|v| v.iter().collect()).unwrap_or_default();
+            let (Some(&weights), Some(&bias)) = (inputs.get(1), inputs.get(2)) else {
+                continue;
+            };
+            if !read_once(weights) || (bias >= 0 && !read_once(bias)) {
+                continue;
+            }
+            int8_weights.insert(weights);
+            if bias >= 0 && dequantized(bias) {
+                slopes.insert(bias);
+            }
+        }
+    }
     let mut ops: Vec<OpSpec> = Vec::with_capacity(src_ops.len());
     for (i, op) in src_ops.iter().enumerate() {
         let code = opcode_of(&model, &op)?;
@@ -173,7 +286,20 @@ fn rewrite(bytes: &[u8], target: Target) -> Result<Vec<u8>, VisionError> {
                 .filter(|&u| u < tensors.len())
                 .ok_or_else(|| bad(format!("op {i}: tensor index {ix} out of range")))
         };
-        let copy = target == Target::LiteRt
+        if code == BuiltinOperator::DEQUANTIZE
+            && outputs.first().is_some_and(|o| int8_weights.contains(o))
+        {
+            // The weights are written as int8 below; the fp16 constant is no longer read.
+            let (&src, &dst) = inputs
+                .first()
+                .zip(outputs.first())
+                .ok_or_else(|| bad("DEQUANTIZE arity"))?;
+            let (src, dst) = (tensor(src)?, tensor(dst)?);
+            tensors[dst].buffer = tensors[src].buffer;
+            tensors[dst].type_ = tensors[src].type_;
+            continue;
+        }
+        let copy = target.is_litert()
             && match code {
                 BuiltinOperator::PRELU => false,
                 BuiltinOperator::DEQUANTIZE => !outputs.first().is_some_and(|o| slopes.contains(o)),
@@ -256,6 +382,7 @@ fn rewrite(bytes: &[u8], target: Target) -> Result<Vec<u8>, VisionError> {
                             type_: TensorType::FLOAT32,
                             buffer: 0,
                             name: format!("{name}.scaled"),
+                            scales: None,
                         },
                     );
                     let new = |code, inputs: Vec<i32>, out: i32| OpSpec::New {
@@ -279,6 +406,7 @@ fn rewrite(bytes: &[u8], target: Target) -> Result<Vec<u8>, VisionError> {
                         type_: TensorType::FLOAT32,
                         buffer: zero,
                         name: format!("{name}.zero"),
+                        scales: None,
                     },
                 );
                 let tmp = |suffix: &str, tensors: &mut Vec<TensorSpec>| {
@@ -289,6 +417,7 @@ fn rewrite(bytes: &[u8], target: Target) -> Result<Vec<u8>, VisionError> {
                             type_: TensorType::FLOAT32,
                             buffer: 0,
                             name: format!("{name}.{suffix}"),
+                            scales: None,
                         },
                     )
                 };
@@ -340,6 +469,7 @@ fn rewrite(bytes: &[u8], target: Target) -> Result<Vec<u8>, VisionError> {
                         type_: TensorType::FLOAT32,
                         buffer: 0,
                         name: format!("{name}.sum"),
+                        scales: None,
                     },
                 );
                 let scale = add_buffer(
@@ -353,6 +483,7 @@ fn rewrite(bytes: &[u8], target: Target) -> Result<Vec<u8>, VisionError> {
                         type_: TensorType::FLOAT32,
                         buffer: scale,
                         name: format!("{name}.inv_count"),
+                        scales: None,
                     },
                 );
                 ops.push(OpSpec::New {
@@ -374,6 +505,26 @@ fn rewrite(bytes: &[u8], target: Target) -> Result<Vec<u8>, VisionError> {
                 outputs,
             }),
         }
+    }
+
+    // Now that every DEQUANTIZE is resolved, the int8 weights themselves.
+    for &w in &int8_weights {
+        let spec = &tensors[w as usize];
+        let channels = spec.shape.first().map_or(0, |&c| c.max(0) as usize);
+        let Some(values) =
+            constant_values(&src_buffers, spec).filter(|v| channels > 0 && v.len() % channels == 0)
+        else {
+            return Err(bad(format!(
+                "CONV_2D weights {:?} are not a constant",
+                spec.name
+            )));
+        };
+        let (bytes, scales) = quantize_per_channel(&values, channels);
+        let buffer = add_buffer(NewBuffer::Bytes(bytes), &mut new_buffers);
+        let spec = &mut tensors[w as usize];
+        spec.buffer = buffer;
+        spec.type_ = TensorType::INT8;
+        spec.scales = Some(scales);
     }
 
     write_model(&model, &graph, &tensors, &ops, &new_buffers)
@@ -515,6 +666,19 @@ fn write_model(
         .map(|t| {
             let shape = b.create_vector(&t.shape);
             let name = b.create_string(&t.name);
+            let quantization = t.scales.as_ref().map(|scales| {
+                let scale = b.create_vector(scales);
+                let zero_point = b.create_vector(&vec![0i64; scales.len()]);
+                fb::QuantizationParameters::create(
+                    &mut b,
+                    &fb::QuantizationParametersArgs {
+                        scale: Some(scale),
+                        zero_point: Some(zero_point),
+                        quantized_dimension: 0,
+                        ..Default::default()
+                    },
+                )
+            });
             fb::Tensor::create(
                 &mut b,
                 &fb::TensorArgs {
@@ -522,6 +686,7 @@ fn write_model(
                     type_: t.type_,
                     buffer: t.buffer,
                     name: Some(name),
+                    quantization,
                     ..Default::default()
                 },
             )

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use signbridge_vision::{Engine, EngineChoice, HandPipeline, ModelStore, PipelineConfig};
+use signbridge_vision::{
+    Engine, EngineChoice, HandPipeline, ModelStore, PipelineConfig, Precision,
+};
 
 /// `../shared/data` beside the repository, or `$SIGNBRIDGE_DATA`.
 pub fn data_dir() -> PathBuf {
@@ -55,6 +57,18 @@ pub fn default_pipeline(engine: EngineChoice) -> &'static HandPipeline {
     cell.get_or_init(|| {
         pipeline(PipelineConfig {
             engine,
+            ..PipelineConfig::default()
+        })
+    })
+}
+
+/// The default pipeline on LiteRT with `--precision int8`, loaded once per test binary.
+pub fn int8_pipeline() -> &'static HandPipeline {
+    static INT8: OnceLock<HandPipeline> = OnceLock::new();
+    INT8.get_or_init(|| {
+        pipeline(PipelineConfig {
+            engine: EngineChoice::LiteRt,
+            precision: Precision::Int8,
             ..PipelineConfig::default()
         })
     })
