@@ -8,6 +8,7 @@
 #
 #   ./scripts/bench-alternate.sh                      5 rounds (about 12 minutes)
 #   ROUNDS=3 SESSIONS=8,10,12 ./scripts/bench-alternate.sh
+#   PRECISION=int8 ./scripts/bench-alternate.sh          SignBridge with --precision int8
 #
 # Needs ../shared/bench and its Python venv (`bash ../shared/bench/peer/setup.sh`).
 set -euo pipefail
@@ -18,6 +19,7 @@ py="$venv/bin/python"
 rounds="${ROUNDS:-5}"
 sessions="${SESSIONS:-6,8,10,12}"
 engine="${ENGINE:-litert}"
+precision="${PRECISION:-exact}"
 [[ -x "$py" ]] || { echo "bench-alternate.sh: run bash $bench/peer/setup.sh first" >&2; exit 1; }
 [ "${SKIP_BUILD:-}" = 1 ] || cargo build --release --manifest-path "$root/Cargo.toml"
 scratch="$(mktemp -d)"
@@ -33,7 +35,7 @@ PEER_GC_COLLECT=0 taskset -c 1 "$py" "$bench/peer/server.py" --host 127.0.0.1 --
   > "$scratch/peer.log" 2>&1 &
 peer_pid=$!
 taskset -c 1 "$root/target/release/signbridge" serve --host 127.0.0.1 --port "$ours_port" \
-  --workers 1 --engine "$engine" --db "$scratch/bench.sqlite3" > "$scratch/ours.log" 2>&1 &
+  --workers 1 --engine "$engine" --precision "$precision" --db "$scratch/bench.sqlite3" > "$scratch/ours.log" 2>&1 &
 ours_pid=$!
 trap 'kill "$peer_pid" "$ours_pid" 2>/dev/null; wait "$peer_pid" "$ours_pid" 2>/dev/null; rm -rf "$scratch"' EXIT
 for port in "$peer_port" "$ours_port"; do
@@ -63,7 +65,7 @@ done
 rss() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 echo "RSS at the end: peer $(rss "$peer_pid") MiB, SignBridge $(rss "$ours_pid") MiB"
 
-"$py" - "$scratch" "$rounds" "$engine" <<'EOF'
+"$py" - "$scratch" "$rounds" "$engine, $precision" <<'EOF'
 import json, statistics, sys
 scratch, rounds, engine = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 def load(name, r, kind):
