@@ -8,7 +8,9 @@
 //! Training settings can be overridden for experiments with `SIGNS_HIDDEN=64,32`,
 //! `SIGNS_EPOCHS`, `SIGNS_AUGMENT`, `SIGNS_CAP`, `SIGNS_LR`, `SIGNS_WD`, `SIGNS_LS` (label
 //! smoothing), `SIGNS_SEED`, `SIGNS_TRAIN_JSONL` (detector files, `:`-separated),
-//! `SIGNS_DIGITS_NOTHING=1`; `EVAL_REJECT` reads with another rejection threshold.
+//! `SIGNS_DIGITS_NOTHING=1`; `EVAL_REJECT` reads with another rejection threshold;
+//! `EVAL_ASPECT=1.5,1.35,1.7` reads the three persons' tables with those frame aspects instead of
+//! `tables::WEBCAM_ASPECT`.
 
 use signbridge_signs::dataset::{default_data_dir, jsonl, tables};
 use signbridge_signs::train::{load_permitted, train_with_report};
@@ -65,9 +67,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
-    let persons: Vec<_> = (1..=3)
+    let mut persons: Vec<Vec<_>> = (1..=3)
         .map(|p| tables::load_bisonhacks_person(&data, p))
         .collect::<Result<_, _>>()?;
+    if let Ok(v) = std::env::var("EVAL_ASPECT") {
+        for (person, a) in persons.iter_mut().zip(v.split(',')) {
+            let f: f32 = a.parse::<f32>().unwrap() / tables::WEBCAM_ASPECT;
+            for s in person.iter_mut() {
+                for p in s.hand.iter_mut() {
+                    p[0] *= f;
+                    p[2] *= f;
+                }
+            }
+        }
+        println!("persons' aspect: {v}");
+    }
     let letters = jsonl::load_jsonl(&data.join("reference/letters.jsonl"), "letters")?;
     let opts = options();
     let overridden = std::env::vars().any(|(k, _)| k.starts_with("SIGNS_"));
