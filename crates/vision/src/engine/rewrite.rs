@@ -250,13 +250,30 @@ fn rewrite(bytes: &[u8], target: Target) -> Result<Vec<u8>, VisionError> {
             }
         }
         let read_once = |t: i32| usize::try_from(t).is_ok_and(|t| readers.get(t) == Some(&1));
-        let dequantized = |t: i32| {
-            usize::try_from(t)
-                .ok()
-                .and_then(|t| producer.get(t).copied().flatten())
-                .is_some_and(|p| {
-                    opcode_of(&model, &src_ops.get(p)).ok() == Some(BuiltinOperator::DEQUANTIZE)
-                })
+        // A constant: an f32 buffer, or an fp16 one widened by a DEQUANTIZE. Whether it comes
+        // through that DEQUANTIZE, or None when `t` is not a constant at all.
+        let has_data = |t: usize, type_: TensorType| {
+            let buffer = tensors[t].buffer as usize;
+            tensors[t].type_ == type_
+                && buffer < src_buffers.len()
+                && src_buffers
+                    .get(buffer)
+                    .data()
+                    .is_some_and(|d| !d.is_empty())
+        };
+        let constant = |t: i32| -> Option<bool> {
+            let t = usize::try_from(t).ok().filter(|&t| t < tensors.len())?;
+            if has_data(t, TensorType::FLOAT32) {
+                return Some(false);
+            }
+            let op = src_ops.get(producer[t]?);
+            let widened = opcode_of(&model, &op).ok() == Some(BuiltinOperator::DEQUANTIZE)
+                && op
+                    .inputs()
+                    .and_then(|v| v.iter().next())
+                    .and_then(|i| usize::try_from(i).ok())
+                    .is_some_and(|i| i < tensors.len() && has_data(i, TensorType::FLOAT16));
+            widened.then_some(true)
         };
         for op in src_ops.iter() {
             if opcode_of(&model, &op)? != BuiltinOperator::CONV_2D {
@@ -266,11 +283,20 @@ fn rewrite(bytes: &[u8], target: Target) -> Result<Vec<u8>, VisionError> {
             let (Some(&weights), Some(&bias)) = (inputs.get(1), inputs.get(2)) else {
                 continue;
             };
-            if !read_once(weights) || (bias >= 0 && !read_once(bias)) {
+            // Only constant weights and biases, each read by this op alone, are changed.
+            let bias_widened = match bias {
+                -1 => Some(false),
+                b if read_once(b) => constant(b),
+                _ => None,
+            };
+            let (Some(bias_widened), Some(_)) = (bias_widened, constant(weights)) else {
+                continue;
+            };
+            if !read_once(weights) {
                 continue;
             }
             int8_weights.insert(weights);
-            if bias >= 0 && dequantized(bias) {
+            if bias_widened {
                 slopes.insert(bias);
             }
         }
