@@ -137,10 +137,10 @@ fn constant_values(
     src_buffers: &Vector<'_, ForwardsUOffset<fb::Buffer<'_>>>,
     spec: &TensorSpec,
 ) -> Option<Vec<f32>> {
-    let data = src_buffers
-        .iter()
-        .nth(spec.buffer as usize)?
-        .data()?
+    let buffer = spec.buffer as usize;
+    let data = (buffer < src_buffers.len())
+        .then(|| src_buffers.get(buffer).data())
+        .flatten()?
         .bytes();
     match spec.type_ {
         TensorType::FLOAT32 => Some(
