@@ -21,7 +21,7 @@ pub struct PipelineConfig {
     /// Which inference engine runs the models.
     pub engine: EngineChoice,
     /// How the landmark model's convolutions run on LiteRT. Palm detection always runs its
-    /// shipped weights: int8 made it no faster (docs/models.md).
+    /// shipped weights: on int8 it found fewer of MediaPipe's hands (docs/models.md).
     pub precision: Precision,
     /// Most hands reported per frame.
     pub max_hands: usize,

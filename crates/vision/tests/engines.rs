@@ -39,10 +39,11 @@ fn litert_answers_bit_for_bit_on_the_rewritten_models() {
     }
 }
 
-/// `Precision::Int8`: every convolution of the landmark models reads int8 weights with one
-/// scale per output channel, and LiteRT's answers on real hands (224x224 letter photos, given
-/// to the model whole) stay within 2 px of the original's (measured: at most 0.44 px on the full
-/// model, 0.71 px on the lite one; scores within 0.011).
+/// `Precision::Int8`: every convolution of the four models with at least 64 × 64 channels reads
+/// int8 weights with one scale per output channel (thinner ones stay f32), and the landmark
+/// models' answers on real hands (224x224 letter photos, given to the model whole) stay within
+/// 2 px of the original's (measured: at most 0.62 px on the full model, 0.47 px on the lite one;
+/// scores within 0.006).
 #[test]
 fn int8_rewrite_quantizes_every_convolution_and_answers_close() {
     use tract_tflite::tflite::{root_as_model, BuiltinOperator, TensorType};
@@ -67,7 +68,12 @@ fn int8_rewrite_quantizes_every_convolution_and_answers_close() {
             (photo.to_string(), input)
         })
         .collect();
-    for name in ["hand_landmark_full.tflite", "hand_landmark_lite.tflite"] {
+    for name in [
+        "hand_landmark_full.tflite",
+        "hand_landmark_lite.tflite",
+        "palm_detection_full.tflite",
+        "palm_detection_lite.tflite",
+    ] {
         let original = store.read(name).unwrap();
         let rewritten = rewrite_for_litert(&original, Precision::Int8).unwrap();
         let model = root_as_model(&rewritten).unwrap();
@@ -82,9 +88,15 @@ fn int8_rewrite_quantizes_every_convolution_and_answers_close() {
             if code != BuiltinOperator::CONV_2D {
                 continue;
             }
-            convolutions += 1;
             let inputs = op.inputs().unwrap();
             let weights = tensors.get(inputs.get(1) as usize);
+            let shape = weights.shape().unwrap();
+            if shape.get(0) * shape.get(3) < 64 * 64 {
+                // Thin layers stay f32 (they were no faster on int8).
+                assert_ne!(weights.type_(), TensorType::INT8, "{name}: thin weights");
+                continue;
+            }
+            convolutions += 1;
             assert_eq!(weights.type_(), TensorType::INT8, "{name}: weights");
             let scales = weights.quantization().and_then(|q| q.scale()).unwrap();
             assert_eq!(
@@ -96,13 +108,17 @@ fn int8_rewrite_quantizes_every_convolution_and_answers_close() {
             let bias = tensors.get(inputs.get(2) as usize);
             assert_eq!(bias.type_(), TensorType::FLOAT32, "{name}: bias");
         }
-        assert!(convolutions >= 20, "{name}: {convolutions} convolutions");
+        assert!(convolutions >= 15, "{name}: {convolutions} convolutions");
         assert!(
             rewritten.len() * 10 < original.len() * 8,
             "{name}: int8 weights should shrink the file ({} -> {})",
             original.len(),
             rewritten.len()
         );
+        if name.starts_with("palm") {
+            // The palm models answer in anchors; `golden_photos.rs` checks what they find.
+            continue;
+        }
 
         let a = LiteRtModel::from_tflite(runtime.clone(), original).unwrap();
         let b = LiteRtModel::from_tflite(runtime.clone(), rewritten).unwrap();

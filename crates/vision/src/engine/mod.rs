@@ -54,7 +54,7 @@ impl std::str::FromStr for EngineChoice {
     }
 }
 
-/// How the landmark model's convolutions run on LiteRT (`--precision`); tract always runs the
+/// How the models' convolutions run on LiteRT (`--precision`); tract always runs the
 /// shipped weights in f32.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Precision {

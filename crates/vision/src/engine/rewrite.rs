@@ -100,8 +100,9 @@ pub fn rewrite_for_tract(bytes: &[u8]) -> Result<Vec<u8>, VisionError> {
 /// from -4.6 to 12.2, so the four-op form) at the price of about 5% more time on that model
 /// (docs/models.md, "Speed and memory").
 ///
-/// With [`Precision::Int8`], every `CONV_2D`'s weights also become int8, one scale per output
-/// channel (symmetric, the largest |w| maps to 127), and its bias f32: XNNPACK then runs those
+/// With [`Precision::Int8`], the weights of every `CONV_2D` with at least 64 × 64 input × output
+/// channels also become int8, one scale per output channel (symmetric, the largest |w| maps to
+/// 127), and its bias f32: XNNPACK then runs those
 /// convolutions on int8, quantizing each activation on the fly ("dynamic range"). Depthwise
 /// convolutions and everything else stay f32. The outputs are then close to, not equal to, the
 /// original's (`tests/engines.rs` bounds the difference).
@@ -114,6 +115,13 @@ pub fn rewrite_for_litert(bytes: &[u8], precision: Precision) -> Result<Vec<u8>,
         },
     )
 }
+
+/// Convolutions with fewer input × output channels than this stay f32 under [`Precision::Int8`]:
+/// XNNPACK quantizes every input pixel's channels on the fly, which on thin layers (the palm
+/// model's 32 → 32 on 96×96, the first 3-channel layers) costs more than int8 saves. On the palm
+/// model, everything int8 was no faster than f32, and everything from 64 × 64 up about a fifth
+/// faster (docs/models.md).
+const INT8_MIN_CHANNEL_PRODUCT: i32 = 64 * 64;
 
 /// Which engine a rewrite is for.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -292,7 +300,9 @@ fn rewrite(bytes: &[u8], target: Target) -> Result<Vec<u8>, VisionError> {
             let (Some(bias_widened), Some(_)) = (bias_widened, constant(weights)) else {
                 continue;
             };
-            if !read_once(weights) {
+            let shape = &tensors[weights as usize].shape;
+            let per_pixel = shape.first().zip(shape.last()).map_or(0, |(&o, &i)| o * i);
+            if !read_once(weights) || per_pixel < INT8_MIN_CHANNEL_PRODUCT {
                 continue;
             }
             int8_weights.insert(weights);
