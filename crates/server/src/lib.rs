@@ -145,7 +145,7 @@ where
                     tracing::info!(
                         secs = started.elapsed().as_secs_f64(),
                         engine = models.engine,
-                        precision = state.config.pipeline.pipeline.precision.name(),
+                        precision = models.precision,
                         "models loaded and warmed up"
                     );
                     if let Some(why) = &models.engine_note {

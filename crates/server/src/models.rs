@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use signbridge_interpreter::HandModel;
-use signbridge_vision::{Frame, ImageLimits, VisionError};
+use signbridge_vision::{EngineKind, Frame, ImageLimits, Precision, VisionError};
 
 use crate::config::PipelineSettings;
 
@@ -19,6 +19,8 @@ pub struct Models {
     pub engine: &'static str,
     /// Why `--engine auto` runs tract, with how to get LiteRT, when it does.
     pub engine_note: Option<String>,
+    /// How the landmark model runs: `exact`, or `int8` (`--precision`, on LiteRT only).
+    pub precision: &'static str,
 }
 
 impl Models {
@@ -29,6 +31,10 @@ impl Models {
         let models = Models {
             engine: pipeline.engine().kind().name(),
             engine_note: pipeline.engine().fallback_reason().map(str::to_string),
+            precision: match pipeline.engine().kind() {
+                EngineKind::LiteRt => settings.pipeline.precision.name(),
+                EngineKind::Tract => Precision::Exact.name(),
+            },
             hands: Arc::new(pipeline),
         };
         models.warm_up()?;
@@ -52,6 +58,7 @@ impl Models {
             hands: Arc::new(signbridge_interpreter::stub::StubHands::showing(letter).after(delay)),
             engine: "stub",
             engine_note: None,
+            precision: Precision::Exact.name(),
         }
     }
 }

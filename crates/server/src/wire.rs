@@ -212,6 +212,9 @@ pub struct HealthBody {
     pub models_loaded: bool,
     /// The inference engine (`litert` or `tract`); null while the models load.
     pub engine: Option<&'static str>,
+    /// How the landmark model runs: `exact` (MediaPipe's weights) or `int8` (`--precision`,
+    /// LiteRT only); null while the models load.
+    pub precision: Option<&'static str>,
     pub degraded: bool,
     pub rss_bytes: Option<u64>,
     /// `--max-rss-mb` in bytes; `None` when the guard is off.
@@ -227,6 +230,9 @@ pub struct ApiInfo {
     pub models_loaded: bool,
     /// The inference engine (`litert` or `tract`); null while the models load.
     pub engine: Option<&'static str>,
+    /// How the landmark model runs: `exact` (MediaPipe's weights) or `int8` (`--precision`,
+    /// LiteRT only); null while the models load.
+    pub precision: Option<&'static str>,
     pub languages: [&'static str; 1],
     pub limits: Limits,
     pub features: Features,

@@ -46,6 +46,7 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthBo
         },
         models_loaded: ready,
         engine: state.models.get().map(|m| m.engine),
+        precision: state.models.get().map(|m| m.precision),
         degraded,
         rss_bytes: crate::memory::ProcessMemory::read().rss_bytes,
         max_rss_bytes: state.memory_guard.limit(),
@@ -62,6 +63,7 @@ pub async fn info(State(state): State<AppState>) -> Json<ApiInfo> {
         version: VERSION,
         models_loaded: state.models.get().is_some(),
         engine: state.models.get().map(|m| m.engine),
+        precision: state.models.get().map(|m| m.precision),
         languages: ["ASL"],
         limits: Limits {
             max_body_bytes: c.max_body_bytes,

@@ -40,6 +40,7 @@ async fn health_is_503_while_models_load_then_200() {
         serde_json::Value::Null,
         "no engine before the models"
     );
+    assert_eq!(body["precision"], serde_json::Value::Null);
     let r = reqwest::Client::new()
         .post(s.url("/predict-image"))
         .multipart(upload(plain_jpeg(), "a.jpg", "image/jpeg"));
@@ -55,6 +56,7 @@ async fn health_is_503_while_models_load_then_200() {
     assert_eq!(body["status"], "ok");
     assert_eq!(body["models_loaded"], true);
     assert_eq!(body["engine"], "stub");
+    assert_eq!(body["precision"], "exact");
     s.stop().await.unwrap();
 }
 
@@ -69,6 +71,7 @@ async fn api_describes_limits_and_endpoints() {
     assert_eq!(body["limits"]["max_body_bytes"], 100000);
     assert_eq!(body["sentence"]["hold_ms"], 600, "{body}");
     assert_eq!(body["engine"], "stub", "{body}");
+    assert_eq!(body["precision"], "exact", "{body}");
     let endpoints = body["endpoints"].as_array().unwrap();
     for endpoint in [
         "WS /ws/stream",

@@ -35,6 +35,10 @@ async fn real_models_read_a_from_a_photo_of_a_and_no_hand_in_a_banana() {
     if std::env::var_os("CI").is_some() {
         assert_eq!(engine, "litert", "CI runs the default engine");
     }
+    assert_eq!(
+        health["precision"], "exact",
+        "the default: MediaPipe's weights"
+    );
     let metrics = client.get(s.url("/metrics")).send().await.unwrap();
     let metrics = metrics.text().await.unwrap();
     assert!(
