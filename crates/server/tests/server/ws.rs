@@ -348,11 +348,35 @@ async fn an_edit_sent_while_a_frame_is_read_is_applied_after_it_in_order() {
     s.stop().await.unwrap();
 }
 
+/// Whether `/metrics` shows a job waiting for the inference worker within `within`.
+async fn a_job_waits(client: &reqwest::Client, s: &TestServer, within: Duration) -> bool {
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        let metrics = client
+            .get(s.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics.lines().any(|l| l == "signbridge_queue_depth 1") {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    false
+}
+
 #[tokio::test]
 async fn a_frame_refused_for_a_full_queue_leaves_the_sentence_intact() {
-    // One worker, one queue slot, a slow model: HTTP requests fill the pool.
+    // One worker, one queue slot, a slow model. Each attempt sends one HTTP request, gives the
+    // worker time to take it, sends a second that waits in the queue's only slot, and sends the
+    // frame only once `/metrics` shows it waiting. On a loaded machine the worker can be slow to
+    // take the first job (the second is then refused instead of queued): that attempt is
+    // repeated.
     let s = TestServer::start_with(&["--workers", "1", "--queue-depth", "1"], || {
-        Ok(Models::stub("A", Duration::from_millis(60)))
+        Ok(Models::stub("A", Duration::from_millis(500)))
     })
     .await
     .ready()
@@ -360,24 +384,30 @@ async fn a_frame_refused_for_a_full_queue_leaves_the_sentence_intact() {
     let mut ws = connect(&s).await;
     hold_a_until_committed(&mut ws).await;
     let client = reqwest::Client::new();
+    let post = || {
+        let form = crate::common::upload(plain_jpeg(), "a.jpg", "image/jpeg");
+        tokio::spawn(client.post(s.url("/predict-image")).multipart(form).send())
+    };
     let mut refused = false;
-    for _ in 0..20 {
-        let busy: Vec<_> = (0..3)
-            .map(|_| {
-                let form = crate::common::upload(plain_jpeg(), "a.jpg", "image/jpeg");
-                tokio::spawn(client.post(s.url("/predict-image")).multipart(form).send())
-            })
-            .collect();
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        send(&mut ws, Message::binary(plain_jpeg())).await;
-        let reply = next_json(&mut ws).await.unwrap();
-        for b in busy {
-            let _ = b.await;
-        }
-        if reply["type"] == "error" {
-            assert_eq!(reply["error_type"], "overloaded", "{reply}");
-            refused = true;
-            break;
+    for _ in 0..10 {
+        let running = post();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let waiting = post();
+        let full = a_job_waits(&client, &s, Duration::from_millis(300)).await;
+        let reply = if full {
+            send(&mut ws, Message::binary(plain_jpeg())).await;
+            Some(next_json(&mut ws).await.unwrap())
+        } else {
+            None
+        };
+        let _ = running.await;
+        let _ = waiting.await;
+        if let Some(reply) = reply {
+            if reply["type"] == "error" {
+                assert_eq!(reply["error_type"], "overloaded", "{reply}");
+                refused = true;
+                break;
+            }
         }
     }
     assert!(
