@@ -25,6 +25,18 @@ describe('firefox', () => {
 
   const text = (page, selector) => page.$eval(selector, (el) => el.textContent);
 
+  // puppeteer's page.waitForFunction builds its poller with Function(), which Firefox (Debian's 140.10.2esr)
+  // refuses under the pages' Content-Security-Policy (no 'unsafe-eval'): "call to Function() blocked by
+  // CSP". So poll with page.evaluate, which the policy does not cover; bounded by `timeout`.
+  const waitUntil = async (page, predicate, { timeout }) => {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      if (await page.evaluate(predicate)) return;
+      if (Date.now() >= deadline) throw new Error(`not true within ${timeout} ms: ${predicate}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
   test('firefox: the interpreter streams camera frames and gets answers', { timeout: 120000 }, async () => {
     const { page } = firefox;
     await page.goto(`${server.baseUrl}/?interval=100`);
@@ -33,7 +45,7 @@ describe('firefox', () => {
     await page.keyboard.press('Enter');
     await page.waitForSelector('#cam-status[data-state="on"]', { timeout: 15000 });
     // replies come back for the frames sent: "<type> <w>×<h> · <rate> frames/s (asked: 10) · frame N"
-    await page.waitForFunction(() => {
+    await waitUntil(page, () => {
       const m = /frame (\d+)/.exec(document.getElementById('stream-info').textContent);
       return m && Number(m[1]) >= 5;
     }, { timeout: 30000 }).catch(async (e) => {
@@ -60,7 +72,7 @@ describe('firefox', () => {
     await page.click('#tab-upload');
     const input = await page.$('#file');
     await input.uploadFile(PHOTO);
-    await page.waitForFunction(() => {
+    await waitUntil(page, () => {
       const r = document.getElementById('upload-result');
       return !r.hidden && /Recognised|No hand|could not|not recognised/i.test(r.textContent);
     }, { timeout: 60000 });
@@ -74,7 +86,7 @@ describe('firefox', () => {
   test('firefox: the learn page draws the alphabet; nothing loads from elsewhere', { timeout: 120000 }, async () => {
     const { page } = firefox;
     await page.goto(`${server.baseUrl}/learn`);
-    await page.waitForFunction(() => document.querySelectorAll('#alphabet canvas[data-drawn="true"]').length === 26, { timeout: 30000 });
+    await waitUntil(page, () => document.querySelectorAll('#alphabet canvas[data-drawn="true"]').length === 26, { timeout: 30000 });
     assert.ok((await paintedPixels(page, '#alphabet .sign-card:nth-child(1) canvas')) > 300);
     await screenshot(page, 'firefox-learn');
     for (const p of ['/practice', '/calibrate', '/progress', '/class', '/about']) {
