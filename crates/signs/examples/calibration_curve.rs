@@ -16,13 +16,20 @@
 //! # a grid over Blend's fields (GRID_STEPS, GRID_LR, GRID_PRIOR, GRID_HIDDEN, GRID_W, GRID_TAU,
 //! # GRID_DEG, GRID_STRETCH, GRID_SHIFT: comma-separated), other k (KS=0,3,20), confusions:
 //! GRID=1 GRID_SHIFT=0,0.5,1 KS=0,1,3,5 CONFUSIONS=1 cargo run --release -p signbridge-signs --example calibration_curve
+//! # test rows that show another letter's handshape, and the curve without them:
+//! LABEL_CHECK=1 cargo run --release -p signbridge-signs --example calibration_curve
 //! ```
+//!
+//! `LABEL_CHECK` looks for test rows recorded under one letter that show another: a row whose
+//! canonical landmarks lie less than half as far (root mean square over the 21 landmarks, in hand
+//! sizes) from the nearest of another letter's frames 20-59 as from the nearest of its own.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use signbridge_signs::calibration::Space;
 use signbridge_signs::dataset::tables::load_bisonhacks_person;
+use signbridge_signs::features::{canonicalize, chirality, mirror_x};
 use signbridge_signs::{Blend, Calibrated, Classifier, Hand, Profile};
 
 const KS: [usize; 4] = [0, 1, 3, 5];
@@ -36,6 +43,8 @@ const TEST: std::ops::Range<usize> = 60..100;
 struct Person {
     /// Per letter, the frames in recording order.
     letters: BTreeMap<String, Vec<Hand>>,
+    /// (letter, frame) rows left out of every score (`LABEL_CHECK`); empty by default.
+    left_out: Vec<(String, usize)>,
 }
 
 impl Person {
@@ -62,7 +71,10 @@ impl Person {
         let calibrated = Calibrated::new(Arc::clone(classifier), profile, blend);
         let (mut right, mut all) = (0usize, 0usize);
         for (label, frames) in &self.letters {
-            for hand in &frames[rows.clone()] {
+            for (i, hand) in frames.iter().enumerate().take(rows.end).skip(rows.start) {
+                if self.left_out.contains(&(label.clone(), i)) {
+                    continue;
+                }
                 all += 1;
                 right += usize::from(&calibrated.classify(hand).label == label);
             }
@@ -93,7 +105,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if letters.values().any(|f| f.len() < TEST.end) {
             return Err(format!("person {n}: fewer than {} frames for a letter", TEST.end).into());
         }
-        people.push(Person { letters });
+        people.push(Person {
+            letters,
+            left_out: Vec::new(),
+        });
+    }
+    if std::env::var_os("LABEL_CHECK").is_some() {
+        for (n, p) in people.iter_mut().enumerate() {
+            println!("person {}:", n + 1);
+            p.left_out = other_handshapes(&p.letters);
+            println!(
+                "  {} test rows show another letter's handshape",
+                p.left_out.len()
+            );
+        }
+        println!("(left out of every score below)");
     }
     let d = Blend::DEFAULT;
     let mut grid: Vec<Blend> = vec![d];
@@ -203,6 +229,57 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// Test rows (letter, frame) that lie less than half as far from another letter's frames 20-59
+/// as from their own letter's (x, y relative to the wrist in hand sizes, root mean square over
+/// the landmarks). The frames are compared as recorded, not mirrored to one chirality: a hand
+/// whose knuckles are nearly in line with the wrist (person 2's O) flips chirality from frame to
+/// frame, and a mirrored copy of a letter looks like another letter.
+fn other_handshapes(letters: &BTreeMap<String, Vec<Hand>>) -> Vec<(String, usize)> {
+    let middle = 20..60;
+    let as_recorded = |h: &Hand| -> Hand {
+        let c = canonicalize(h);
+        if chirality(h) < 0.0 {
+            mirror_x(&c)
+        } else {
+            c
+        }
+    };
+    let canon: BTreeMap<&String, Vec<Hand>> = letters
+        .iter()
+        .map(|(l, f)| (l, f.iter().map(as_recorded).collect()))
+        .collect();
+    let rms = |a: &Hand, b: &Hand| -> f32 {
+        (a.iter()
+            .zip(b)
+            .map(|(p, q)| (p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2))
+            .sum::<f32>()
+            / 21.0)
+            .sqrt()
+    };
+    let nearest = |hand: &Hand, label: &String| -> f32 {
+        canon[label][middle.clone()]
+            .iter()
+            .map(|e| rms(hand, e))
+            .fold(f32::INFINITY, f32::min)
+    };
+    let mut out = Vec::new();
+    for (label, frames) in &canon {
+        for (i, hand) in frames.iter().enumerate().take(TEST.end).skip(TEST.start) {
+            let own = nearest(hand, label);
+            let closest = canon
+                .keys()
+                .filter(|other| *other != label)
+                .map(|other| (nearest(hand, other), *other))
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            if let Some((d, other)) = closest.filter(|(d, _)| *d < own / 2.0) {
+                println!("  {label} frame {i}: {d:.3} from {other}, {own:.3} from {label}");
+                out.push(((*label).clone(), i));
+            }
+        }
+    }
+    out
+}
+
 fn confusions(
     classifier: &Arc<Classifier>,
     person: &Person,
@@ -212,7 +289,10 @@ fn confusions(
     let calibrated = Calibrated::new(Arc::clone(classifier), profile, blend);
     let mut m: BTreeMap<(String, String), usize> = BTreeMap::new();
     for (label, frames) in &person.letters {
-        for hand in &frames[TEST] {
+        for (i, hand) in frames.iter().enumerate().take(TEST.end).skip(TEST.start) {
+            if person.left_out.contains(&(label.clone(), i)) {
+                continue;
+            }
             let got = calibrated.classify(hand).label;
             if &got != label {
                 *m.entry((label.clone(), got)).or_default() += 1;
