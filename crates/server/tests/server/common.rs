@@ -80,6 +80,15 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
+    /// Waits, without asking it to stop, for the server to stop by itself (within 20 s); returns
+    /// what `serve` returned.
+    pub async fn exit(mut self) -> anyhow::Result<()> {
+        tokio::time::timeout(Duration::from_secs(20), &mut self.task)
+            .await
+            .expect("server stops by itself within 20 s")
+            .expect("server task did not panic")
+    }
+
     /// Graceful shutdown; returns what `serve` returned.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {
